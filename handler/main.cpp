@@ -1,0 +1,2 @@
+// placeholder replaced by the vtld work item
+int main() { return 0; }
