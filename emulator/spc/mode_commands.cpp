@@ -1,0 +1,9 @@
+// WORK IN PROGRESS: being written now.
+#include "core/logical_unit.h"
+#include "spc/spc.h"
+
+namespace vtl {
+
+void register_mode_commands(LogicalUnit&) {}
+
+}  // namespace vtl
