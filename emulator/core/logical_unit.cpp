@@ -170,7 +170,7 @@ bool LogicalUnit::ordered_running() const {
 }
 
 void LogicalUnit::dispatch_waiting() {
-    while (!ordered_running() && !waiting_.empty()) {
+    while (!managing_ && !ordered_running() && !waiting_.empty()) {
         TaskPtr next = waiting_.front();
         waiting_.pop_front();
         start(next);
@@ -198,12 +198,12 @@ bool LogicalUnit::abort_task(const Nexus& nexus, uint64_t tag) {
     }
     if (!found) return false;
     abort_one(found);
-    dispatch_waiting();
     return true;
 }
 
 void LogicalUnit::lun_reset(const Nexus& by) {
     log_->warn("[{}] LOGICAL UNIT RESET from {}", name_, by.initiator);
+    managing_ = true;
     std::vector<TaskPtr> all(waiting_.begin(), waiting_.end());
     all.insert(all.end(), active_.begin(), active_.end());
     for (const auto& t : all) abort_one(t);
@@ -214,10 +214,12 @@ void LogicalUnit::lun_reset(const Nexus& by) {
     mode_pages_.restore_saved();
     device_->on_lun_reset();
     unit_attentions_.add_all(scsi::asc::kBusDeviceResetOccurred);
+    managing_ = false;
 }
 
 void LogicalUnit::nexus_loss(const Nexus& nexus) {
     log_->warn("[{}] I_T nexus loss: {}", name_, nexus.initiator);
+    managing_ = true;
     std::vector<TaskPtr> mine;
     for (const auto& t : waiting_) if (t->nexus().same(nexus)) mine.push_back(t);
     for (const auto& t : active_) if (t->nexus().same(nexus)) mine.push_back(t);
@@ -226,6 +228,7 @@ void LogicalUnit::nexus_loss(const Nexus& nexus) {
     set_prevent(nexus, false);
     unit_attentions_.lost(nexus);
     device_->on_nexus_loss(nexus);
+    managing_ = false;
     dispatch_waiting();
 }
 

@@ -93,6 +93,8 @@ private:
     std::set<std::string> preventing_;  // Nexus::key() of every nexus preventing removal
     std::vector<TaskPtr> active_;        // started, not yet complete
     std::deque<TaskPtr> waiting_;        // ordered tasks behind the one in progress
+    // Set during task management: queued tasks start only once its cleanup is done.
+    bool managing_ = false;
 };
 
 // What a handler sees: its task and the logical unit that runs it.
