@@ -47,17 +47,22 @@ public:
 
     // The pages MODE SENSE returns for a PAGE CODE (3Fh: all) and SUBPAGE CODE (FFh: all), in
     // ascending order, or the error: 05/24/00 pointing at `page_code_byte` (or the subpage byte
-    // just after it) for an unsupported page, 05/39/00 for saved values of a non-savable page.
+    // just after it) for an unsupported page, 05/39/00 for saved values when none of the pages
+    // asked for is savable (among savable ones, a non-savable page reports its defaults).
     std::variant<std::vector<uint8_t>, scsi::Sense> report(PageControl pc, uint8_t code, uint8_t subpage,
                                                            uint16_t page_code_byte) const;
 
     // MODE SELECT page data (after header and block descriptors), at `offset` in the parameter
     // list. Every page is checked before any changes: unknown page, wrong length, PS set, or a
-    // changed bit outside the changeable mask is 05/26/00 with the field pointer. With `save`
-    // (SP=1) the pages also become their saved values; a page that cannot be saved is 05/24/00
-    // pointing at SP (byte 1 bit 0 of both MODE SELECT CDBs). Sets `*changed` if a current
-    // value changed.
+    // changed bit outside the changeable mask is 05/26/00 with the field pointer; a truncated
+    // page is 05/1A/00. With `save` (SP=1) every savable page's current value, after the
+    // change, becomes its saved value; a page in the list that cannot be saved is 05/24/00
+    // pointing at SP (byte 1 bit 0 of both MODE SELECT CDBs). Sets `*changed` (if not null)
+    // when a current value changed.
     std::optional<scsi::Sense> select(std::span<const uint8_t> pages, size_t offset, bool save, bool* changed);
+    // The checks of select() alone, changing nothing: MODE SELECT validates its pages before it
+    // lets the device apply the header and block descriptors, so the command is all-or-nothing.
+    std::optional<scsi::Sense> validate(std::span<const uint8_t> pages, size_t offset, bool save) const;
 
     // LUN reset and power on: current values return to the saved ones.
     void restore_saved();
@@ -70,6 +75,14 @@ private:
     };
     std::vector<uint8_t> value(const Entry& e, PageControl pc) const;
     using Key = std::pair<uint8_t, uint8_t>;
+    // One page of a MODE SELECT list: which entry, and where its bytes are in the list.
+    struct Incoming {
+        Key key;
+        size_t at;
+        size_t size;
+    };
+    std::variant<std::vector<Incoming>, scsi::Sense> parse(std::span<const uint8_t> pages, size_t offset,
+                                                           bool save) const;
     std::map<Key, Entry> pages_;
 };
 
