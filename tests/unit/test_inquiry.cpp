@@ -14,8 +14,11 @@
 #include "device/tape_drive.h"
 #include "initiator.h"
 #include "sense_view.h"
+#include "support.h"
 
 namespace {
+
+using namespace vtl::testsupport;
 
 using Bytes = std::vector<uint8_t>;
 using vtl::fixtures::Initiator;
@@ -23,42 +26,6 @@ using vtl::fixtures::Response;
 using vtl::scsi::Status;
 
 Bytes ascii(std::string_view s) { return Bytes(s.begin(), s.end()); }
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-    Bytes out;
-    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-    return out;
-}
-
-::testing::AssertionResult invalid_field(const Response& r, uint16_t byte, int bit) {
-    if (r.status != Status::CheckCondition) {
-        return ::testing::AssertionFailure() << "status " << int(r.status) << ", not CHECK CONDITION";
-    }
-    auto v = vtl::fixtures::decode_sense(r.sense);
-    if (!v) return ::testing::AssertionFailure() << "sense data does not decode";
-    if (v->key != 0x05 || v->asc != 0x24 || v->ascq != 0x00) {
-        return ::testing::AssertionFailure()
-               << fmt::format("sense {:X}/{:02X}/{:02X}, not 5/24/00", v->key, v->asc, v->ascq);
-    }
-    auto fp = v->field_pointer();
-    if (!fp) return ::testing::AssertionFailure() << "no field pointer";
-    if (!fp->in_cdb || fp->byte != byte || fp->bit != bit) {
-        return ::testing::AssertionFailure() << "field pointer byte " << fp->byte << " bit " << fp->bit
-                                             << (fp->in_cdb ? " (CDB)" : " (parameter list)");
-    }
-    if (!r.data.empty()) return ::testing::AssertionFailure() << "data-in with CHECK CONDITION";
-    return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult sense_is(const Response& r, uint8_t key, uint8_t asc, uint8_t ascq) {
-    if (r.status != Status::CheckCondition) return ::testing::AssertionFailure() << "status " << int(r.status);
-    auto v = vtl::fixtures::decode_sense(r.sense);
-    if (!v) return ::testing::AssertionFailure() << "sense data does not decode";
-    if (v->key != key || v->asc != asc || v->ascq != ascq) {
-        return ::testing::AssertionFailure() << fmt::format("sense {:X}/{:02X}/{:02X}", v->key, v->asc, v->ascq);
-    }
-    return ::testing::AssertionSuccess();
-}
 
 vtl::DeviceIdentity drive_identity() {
     vtl::DeviceIdentity id;
@@ -88,7 +55,7 @@ Bytes inquiry_cdb(bool evpd, uint8_t page, uint16_t allocation_length) {
 }
 
 // SPC-4 table 142, for the drive identity above.
-const Bytes kDriveStandard = cat({
+const Bytes kDriveStandard = concat({
     {0x01,         // qualifier 000b, sequential-access device
      0x80,         // RMB
      0x06,         // VERSION: SPC-4
@@ -125,7 +92,7 @@ TEST_F(Inquiry, StandardDataGolden) {
 TEST_F(Inquiry, ChangerStandardData) {
     vtl::LogicalUnit changer("lib0/changer", clock, std::make_unique<vtl::MediumChanger>(changer_identity()));
     Initiator h(changer, clock);
-    const Bytes expected = cat({
+    const Bytes expected = concat({
         {0x08, 0x00, 0x06, 0x12, 91, 0x00, 0x00, 0x02},  // medium changer, not removable, MCHNGR=0
         ascii("VTLEMU  "),
         ascii("TAPE LIBRARY    "),
@@ -185,35 +152,35 @@ TEST_F(Inquiry, RunsWithUnitAttentionPendingAndLeavesIt) {
     auto r = host.send(inquiry_cdb(false, 0, 96), 96);
     ASSERT_EQ(r.status, Status::Good);
     EXPECT_EQ(r.data, kDriveStandard);
-    EXPECT_TRUE(sense_is(host.send({0x00, 0, 0, 0, 0, 0}), 0x06, 0x29, 0x00));
-    EXPECT_TRUE(sense_is(host.send({0x00, 0, 0, 0, 0, 0}), 0x02, 0x3A, 0x00));
+    EXPECT_TRUE(IsCheck(host.send({0x00, 0, 0, 0, 0, 0}), sense(0x06, 0x29, 0x00)));
+    EXPECT_TRUE(IsCheck(host.send({0x00, 0, 0, 0, 0, 0}), sense(0x02, 0x3A, 0x00)));
 }
 
 TEST_F(Inquiry, ReservedBitsOfByte1) {
     host.clear_power_on_attention();
     for (int bit = 2; bit < 8; ++bit) {
         SCOPED_TRACE(bit);
-        EXPECT_TRUE(invalid_field(host.send({0x12, uint8_t(1u << bit), 0, 0, 96, 0}, 96), 1, bit));
+        EXPECT_TRUE(IsCheck(host.send({0x12, uint8_t(1u << bit), 0, 0, 96, 0}, 96), invalid_cdb(1, bit)));
     }
-    EXPECT_TRUE(invalid_field(host.send({0x12, 0x02, 0, 0, 96, 0}, 96), 1, 1));  // CMDDT
-    EXPECT_TRUE(invalid_field(host.send({0x12, 0x03, 0, 0, 96, 0}, 96), 1, 1));  // CMDDT with EVPD
-    EXPECT_TRUE(invalid_field(host.send({0x12, 0x86, 0, 0, 96, 0}, 96), 1, 7));  // highest bit wins
+    EXPECT_TRUE(IsCheck(host.send({0x12, 0x02, 0, 0, 96, 0}, 96), invalid_cdb(1, 1)));  // CMDDT
+    EXPECT_TRUE(IsCheck(host.send({0x12, 0x03, 0, 0, 96, 0}, 96), invalid_cdb(1, 1)));  // CMDDT with EVPD
+    EXPECT_TRUE(IsCheck(host.send({0x12, 0x86, 0, 0, 96, 0}, 96), invalid_cdb(1, 7)));  // highest bit wins
 }
 
 TEST_F(Inquiry, PageCodeWithoutEvpd) {
-    EXPECT_TRUE(invalid_field(host.send(inquiry_cdb(false, 0x80, 96), 96), 2, -1));
-    EXPECT_TRUE(invalid_field(host.send(inquiry_cdb(false, 0x01, 96), 96), 2, -1));
+    EXPECT_TRUE(IsCheck(host.send(inquiry_cdb(false, 0x80, 96), 96), invalid_cdb(2, -1)));
+    EXPECT_TRUE(IsCheck(host.send(inquiry_cdb(false, 0x01, 96), 96), invalid_cdb(2, -1)));
 }
 
 TEST_F(Inquiry, UnknownVpdPage) {
     for (uint8_t page : {0x01, 0x81, 0x87, 0xB0, 0xFF}) {
         SCOPED_TRACE(int(page));
-        EXPECT_TRUE(invalid_field(host.send(inquiry_cdb(true, page, 255), 255), 2, -1));
+        EXPECT_TRUE(IsCheck(host.send(inquiry_cdb(true, page, 255), 255), invalid_cdb(2, -1)));
     }
 }
 
 TEST_F(Inquiry, NacaInControlByteRefused) {
-    EXPECT_TRUE(invalid_field(host.send({0x12, 0, 0, 0, 96, 0x04}, 96), 5, 2));
+    EXPECT_TRUE(IsCheck(host.send({0x12, 0, 0, 0, 96, 0x04}, 96), invalid_cdb(5, 2)));
 }
 
 TEST_F(Inquiry, AllowedWhileAnotherNexusHoldsAReservation) {
@@ -256,7 +223,7 @@ TEST_F(Vpd, SupportedPagesFollowPagesADeviceAdds) {
 }
 
 TEST_F(Vpd, UnitSerialNumber) {
-    EXPECT_EQ(vpd(host, 0x80), cat({{0x01, 0x80, 0x00, 0x0A}, ascii("DRV0000001")}));
+    EXPECT_EQ(vpd(host, 0x80), concat({{0x01, 0x80, 0x00, 0x0A}, ascii("DRV0000001")}));
 }
 
 TEST_F(Vpd, UnitSerialNumberMissingIsSpaces) {
@@ -264,11 +231,11 @@ TEST_F(Vpd, UnitSerialNumberMissingIsSpaces) {
     id.serial.clear();
     vtl::LogicalUnit unit("lib0/drive1", clock, std::make_unique<vtl::TapeDrive>(id));
     Initiator h(unit, clock);
-    EXPECT_EQ(vpd(h, 0x80), cat({{0x01, 0x80, 0x00, 0x08}, ascii("        ")}));
+    EXPECT_EQ(vpd(h, 0x80), concat({{0x01, 0x80, 0x00, 0x08}, ascii("        ")}));
 }
 
 // The two logical unit designators every variant of page 83h starts with.
-const Bytes kLuDesignators = cat({
+const Bytes kLuDesignators = concat({
     {0x01, 0x03, 0x00, 0x08,  // binary, LU, NAA, 8 bytes
      0x50, 0x00, 0xC5, 0x00, 0x12, 0x34, 0x56, 0x78},
     {0x02, 0x01, 0x00, 0x22},  // ASCII, LU, T10 vendor ID, 34 bytes
@@ -278,7 +245,7 @@ const Bytes kLuDesignators = cat({
 });
 
 TEST_F(Vpd, DeviceIdentificationUnknownProtocol) {
-    const Bytes expected = cat({
+    const Bytes expected = concat({
         {0x01, 0x83, 0x00, 0x3A},
         kLuDesignators,
         {0x01, 0x14, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01},  // PIV=0, target port, relative port 1
@@ -288,7 +255,7 @@ TEST_F(Vpd, DeviceIdentificationUnknownProtocol) {
 
 TEST_F(Vpd, DeviceIdentificationIscsiTargetName) {
     host.nexus().target = {2, vtl::Protocol::Iscsi, "iqn.2026-01.vtl:lib0"};
-    const Bytes expected = cat({
+    const Bytes expected = concat({
         {0x01, 0x83, 0x00, 0x5E},
         kLuDesignators,
         {0x51, 0x94, 0x00, 0x04, 0x00, 0x00, 0x00, 0x02},  // iSCSI, PIV, target port, relative port 2
@@ -301,7 +268,7 @@ TEST_F(Vpd, DeviceIdentificationIscsiTargetName) {
 
 TEST_F(Vpd, DeviceIdentificationNaaTargetPortName) {
     host.nexus().target = {1, vtl::Protocol::Fcp, "naa.5001405ABCDEF012"};
-    const Bytes fc = cat({
+    const Bytes fc = concat({
         {0x01, 0x83, 0x00, 0x46},
         kLuDesignators,
         {0x01, 0x94, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01},  // FCP is protocol 0: PIV tells it apart
@@ -310,7 +277,7 @@ TEST_F(Vpd, DeviceIdentificationNaaTargetPortName) {
     EXPECT_EQ(vpd(host, 0x83), fc);
 
     host.nexus().target = {3, vtl::Protocol::Sas, "naa.5000c50000000001"};
-    const Bytes sas = cat({
+    const Bytes sas = concat({
         {0x01, 0x83, 0x00, 0x46},
         kLuDesignators,
         {0x61, 0x94, 0x00, 0x04, 0x00, 0x00, 0x00, 0x03},
@@ -321,7 +288,7 @@ TEST_F(Vpd, DeviceIdentificationNaaTargetPortName) {
 
 TEST_F(Vpd, DeviceIdentificationMalformedNaaNameIsANameString) {
     host.nexus().target.name = "naa.5001405ABCDEF01";  // 15 digits
-    const Bytes expected = cat({
+    const Bytes expected = concat({
         {0x01, 0x83, 0x00, 0x5E},
         kLuDesignators,
         {0x01, 0x14, 0x00, 0x04, 0x00, 0x00, 0x00, 0x01},
@@ -344,7 +311,7 @@ TEST_F(Vpd, ChangerPagesCarryItsDeviceType) {
     vtl::LogicalUnit changer("lib0/changer", clock, std::make_unique<vtl::MediumChanger>(changer_identity()));
     Initiator h(changer, clock);
     EXPECT_EQ(vpd(h, 0x00), (Bytes{0x08, 0x00, 0x00, 0x04, 0x00, 0x80, 0x83, 0x86}));
-    EXPECT_EQ(vpd(h, 0x80), cat({{0x08, 0x80, 0x00, 0x0A}, ascii("LIB0000001")}));
+    EXPECT_EQ(vpd(h, 0x80), concat({{0x08, 0x80, 0x00, 0x0A}, ascii("LIB0000001")}));
     const Bytes designators = vpd(h, 0x83);
     ASSERT_GE(designators.size(), 16u);
     EXPECT_EQ(Bytes(designators.begin(), designators.begin() + 16),

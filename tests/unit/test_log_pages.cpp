@@ -12,8 +12,11 @@
 #include "device/tape_drive.h"
 #include "initiator.h"
 #include "sense_view.h"
+#include "support.h"
 
 namespace {
+
+using namespace vtl::testsupport;
 
 using Bytes = std::vector<uint8_t>;
 using vtl::fixtures::Response;
@@ -38,37 +41,6 @@ const Bytes kTemperature = {0x8D, 0x00, 0x00, 0x0C,                          // 
                             0x00, 0x00, 0x03, 0x02, 0x00, 0x23,              // 0000h: 35
                             0x00, 0x01, 0x03, 0x02, 0x00, 0x37};             // 0001h: 55
 
-struct Expect {
-    uint8_t key, asc, ascq;
-    std::optional<uint16_t> byte = std::nullopt;
-    int bit = -1;
-    bool in_cdb = true;
-};
-
-testing::AssertionResult IsCheck(const Response& r, const Expect& e) {
-    if (!r.done) return testing::AssertionFailure() << "not done";
-    if (r.status != Status::CheckCondition) return testing::AssertionFailure() << "status " << int(r.status);
-    auto v = vtl::fixtures::decode_sense(r.sense);
-    if (!v) return testing::AssertionFailure() << "undecodable sense";
-    if (v->key != e.key || v->asc != e.asc || v->ascq != e.ascq) {
-        return testing::AssertionFailure() << std::hex << "sense " << int(v->key) << "/" << int(v->asc) << "/"
-                                           << int(v->ascq);
-    }
-    auto fp = v->field_pointer();
-    if (!e.byte) {
-        if (fp) return testing::AssertionFailure() << "unexpected field pointer at " << fp->byte;
-        return testing::AssertionSuccess();
-    }
-    if (!fp) return testing::AssertionFailure() << "no field pointer";
-    if (fp->byte != *e.byte || fp->bit != e.bit || fp->in_cdb != e.in_cdb) {
-        return testing::AssertionFailure() << "field pointer byte " << fp->byte << " bit " << fp->bit << " C/D "
-                                           << fp->in_cdb;
-    }
-    return testing::AssertionSuccess();
-}
-
-Expect invalid_cdb(uint16_t byte, int bit = -1) { return {0x05, 0x24, 0x00, byte, bit, true}; }
-Expect invalid_param(uint16_t byte, int bit = -1) { return {0x05, 0x26, 0x00, byte, bit, false}; }
 
 vtl::DeviceIdentity identity() {
     vtl::DeviceIdentity id;

@@ -12,8 +12,11 @@
 #include "device/tape_drive.h"
 #include "initiator.h"
 #include "sense_view.h"
+#include "support.h"
 
 namespace {
+
+using namespace vtl::testsupport;
 
 using Bytes = std::vector<uint8_t>;
 using vtl::fixtures::Response;
@@ -35,11 +38,6 @@ Bytes mode_select6(uint8_t length, bool sp = false) {
 Bytes mode_select10(uint16_t length, bool sp = false) {
     return {0x55, uint8_t(0x10 | (sp ? 0x01 : 0x00)), 0, 0, 0, 0, 0, uint8_t(length >> 8), uint8_t(length), 0x00};
 }
-Bytes concat(std::initializer_list<Bytes> parts) {
-    Bytes out;
-    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-    return out;
-}
 Bytes slice(const Bytes& b, size_t from, size_t n) { return Bytes(b.begin() + from, b.begin() + from + n); }
 
 // The pages as SPC-4 lays them out, PS set (all three are savable).
@@ -60,40 +58,7 @@ Bytes control_for_select(uint8_t byte2) {
 const Bytes kSelectHeader6 = {0x00, 0x00, 0x00, 0x00};
 const Bytes kSelectHeader10 = {0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
 
-struct Expect {
-    uint8_t key, asc, ascq;
-    std::optional<uint16_t> byte = std::nullopt;  // nullopt: no sense-key-specific data
-    int bit = -1;
-    bool in_cdb = true;
-};
-
-testing::AssertionResult IsCheck(const Response& r, const Expect& e) {
-    if (!r.done) return testing::AssertionFailure() << "not done";
-    if (r.status != Status::CheckCondition) {
-        return testing::AssertionFailure() << "status " << int(r.status);
-    }
-    auto v = vtl::fixtures::decode_sense(r.sense);
-    if (!v) return testing::AssertionFailure() << "undecodable sense";
-    if (v->key != e.key || v->asc != e.asc || v->ascq != e.ascq) {
-        return testing::AssertionFailure() << std::hex << "sense " << int(v->key) << "/" << int(v->asc) << "/"
-                                           << int(v->ascq);
-    }
-    auto fp = v->field_pointer();
-    if (!e.byte) {
-        if (fp) return testing::AssertionFailure() << "unexpected field pointer at " << fp->byte;
-        return testing::AssertionSuccess();
-    }
-    if (!fp) return testing::AssertionFailure() << "no field pointer";
-    if (fp->byte != *e.byte || fp->bit != e.bit || fp->in_cdb != e.in_cdb) {
-        return testing::AssertionFailure() << "field pointer byte " << fp->byte << " bit " << fp->bit << " C/D "
-                                           << fp->in_cdb;
-    }
-    return testing::AssertionSuccess();
-}
-
-Expect invalid_cdb(uint16_t byte, int bit = -1) { return {0x05, 0x24, 0x00, byte, bit, true}; }
-Expect invalid_param(uint16_t byte, int bit = -1) { return {0x05, 0x26, 0x00, byte, bit, false}; }
-const Expect kListLengthError{0x05, 0x1A, 0x00};
+const ExpectedSense kListLengthError{0x05, 0x1A, 0x00};
 
 vtl::DeviceIdentity identity(vtl::PeripheralType type) {
     vtl::DeviceIdentity id;

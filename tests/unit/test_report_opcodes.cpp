@@ -13,39 +13,17 @@
 #include "initiator.h"
 #include "scsi/bytes.h"
 #include "sense_view.h"
+#include "support.h"
 #include "spc/spc.h"
 
 namespace {
+
+using namespace vtl::testsupport;
 
 using Bytes = std::vector<uint8_t>;
 using vtl::fixtures::Initiator;
 using vtl::fixtures::Response;
 using vtl::scsi::Status;
-
-Bytes cat(std::initializer_list<Bytes> parts) {
-    Bytes out;
-    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
-    return out;
-}
-
-::testing::AssertionResult invalid_field(const Response& r, uint16_t byte, int bit) {
-    if (r.status != Status::CheckCondition) {
-        return ::testing::AssertionFailure() << "status " << int(r.status) << ", not CHECK CONDITION";
-    }
-    auto v = vtl::fixtures::decode_sense(r.sense);
-    if (!v) return ::testing::AssertionFailure() << "sense data does not decode";
-    if (v->key != 0x05 || v->asc != 0x24 || v->ascq != 0x00) {
-        return ::testing::AssertionFailure()
-               << fmt::format("sense {:X}/{:02X}/{:02X}, not 5/24/00", v->key, v->asc, v->ascq);
-    }
-    auto fp = v->field_pointer();
-    if (!fp) return ::testing::AssertionFailure() << "no field pointer";
-    if (!fp->in_cdb || fp->byte != byte || fp->bit != bit) {
-        return ::testing::AssertionFailure() << "field pointer byte " << fp->byte << " bit " << fp->bit;
-    }
-    if (!r.data.empty()) return ::testing::AssertionFailure() << "data-in with CHECK CONDITION";
-    return ::testing::AssertionSuccess();
-}
 
 // Only the SPC parts this suite tests, so the command list is known exactly.
 class BareDevice final : public vtl::Device {
@@ -95,7 +73,7 @@ Bytes timeouts(uint32_t nominal, uint32_t recommended) {
     return b;
 }
 
-const Bytes kAllCommands = cat({
+const Bytes kAllCommands = concat({
     {0x00, 0x00, 0x00, 0x50},  // COMMAND DATA LENGTH: 10 descriptors of 8 bytes
     command(0x00, 6),          // TEST UNIT READY
     command(0x03, 6),          // REQUEST SENSE
@@ -145,9 +123,9 @@ TEST_F(ReportOpcodes, AllCommandsWithTimeouts) {
     ASSERT_EQ(data.size(), 4u + 10u * 20u);
     EXPECT_EQ(Bytes(data.begin(), data.begin() + 4), (Bytes{0x00, 0x00, 0x00, 0xC8}));
     // Third descriptor: INQUIRY, CTDP set, then its timeouts descriptor.
-    const Bytes inquiry = cat({command(0x12, 6, true), timeouts(nominal(0x12), recommended(0x12))});
+    const Bytes inquiry = concat({command(0x12, 6, true), timeouts(nominal(0x12), recommended(0x12))});
     EXPECT_EQ(Bytes(data.begin() + 4 + 2 * 20, data.begin() + 4 + 3 * 20), inquiry);
-    const Bytes last = cat({command_sa(0xA3, 0x0D, 12, true), timeouts(nominal(0xA3, 0x0D), recommended(0xA3, 0x0D))});
+    const Bytes last = concat({command_sa(0xA3, 0x0D, 12, true), timeouts(nominal(0xA3, 0x0D), recommended(0xA3, 0x0D))});
     EXPECT_EQ(Bytes(data.end() - 20, data.end()), last);
     EXPECT_GT(nominal(0x12), 0u);
 }
@@ -171,16 +149,16 @@ TEST_F(ReportOpcodes, AllCommandsOnTapeDriveListsEveryRegisteredCommand) {
 }
 
 TEST_F(ReportOpcodes, OneCommandByOpcode) {
-    EXPECT_EQ(good(rsoc(1, false, 0x12)), cat({{0x00, 0x03, 0x00, 0x06}, kInquiryUsage}));
+    EXPECT_EQ(good(rsoc(1, false, 0x12)), concat({{0x00, 0x03, 0x00, 0x06}, kInquiryUsage}));
     // The REQUESTED SERVICE ACTION field is ignored for 001b.
-    EXPECT_EQ(good(rsoc(1, false, 0x12, 0x1234)), cat({{0x00, 0x03, 0x00, 0x06}, kInquiryUsage}));
+    EXPECT_EQ(good(rsoc(1, false, 0x12, 0x1234)), concat({{0x00, 0x03, 0x00, 0x06}, kInquiryUsage}));
     EXPECT_EQ(good(rsoc(1, false, 0x56)),
               (Bytes{0x00, 0x03, 0x00, 0x0A, 0x56, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0x07}));
 }
 
 TEST_F(ReportOpcodes, OneCommandWithTimeouts) {
     EXPECT_EQ(good(rsoc(1, true, 0x12)),
-              cat({{0x00, 0x83, 0x00, 0x06}, kInquiryUsage, timeouts(nominal(0x12), recommended(0x12))}));
+              concat({{0x00, 0x83, 0x00, 0x06}, kInquiryUsage, timeouts(nominal(0x12), recommended(0x12))}));
 }
 
 TEST_F(ReportOpcodes, OneCommandNotSupported) {
@@ -193,44 +171,44 @@ TEST_F(ReportOpcodes, OneCommandNotSupported) {
 }
 
 TEST_F(ReportOpcodes, OneCommandByOpcodeThatHasServiceActionsIsInvalid) {
-    EXPECT_TRUE(invalid_field(host.send(rsoc(1, false, 0xA3, 0x0C), 0xFFFF), 2, 2));
+    EXPECT_TRUE(IsCheck(host.send(rsoc(1, false, 0xA3, 0x0C), 0xFFFF), invalid_cdb(2, 2)));
 }
 
 TEST_F(ReportOpcodes, OneCommandByOpcodeAndServiceAction) {
-    EXPECT_EQ(good(rsoc(2, false, 0xA3, 0x0C)), cat({{0x00, 0x03, 0x00, 0x0C}, kRsocUsage}));
+    EXPECT_EQ(good(rsoc(2, false, 0xA3, 0x0C)), concat({{0x00, 0x03, 0x00, 0x0C}, kRsocUsage}));
     EXPECT_EQ(good(rsoc(2, true, 0xA3, 0x0D)),
-              cat({{0x00, 0x83, 0x00, 0x0C}, kRstmfUsage, timeouts(nominal(0xA3, 0x0D), recommended(0xA3, 0x0D))}));
+              concat({{0x00, 0x83, 0x00, 0x0C}, kRstmfUsage, timeouts(nominal(0xA3, 0x0D), recommended(0xA3, 0x0D))}));
 }
 
 TEST_F(ReportOpcodes, OneCommandServiceActionForOpcodeWithoutThemIsInvalid) {
-    EXPECT_TRUE(invalid_field(host.send(rsoc(2, false, 0x12, 0), 0xFFFF), 2, 2));
+    EXPECT_TRUE(IsCheck(host.send(rsoc(2, false, 0x12, 0), 0xFFFF), invalid_cdb(2, 2)));
 }
 
 TEST_F(ReportOpcodes, OneCommandServiceActionWhenTheOpcodeHasThem) {
-    EXPECT_EQ(good(rsoc(3, false, 0x12, 0x0C)), cat({{0x00, 0x03, 0x00, 0x06}, kInquiryUsage}));
-    EXPECT_EQ(good(rsoc(3, false, 0xA3, 0x0D)), cat({{0x00, 0x03, 0x00, 0x0C}, kRstmfUsage}));
+    EXPECT_EQ(good(rsoc(3, false, 0x12, 0x0C)), concat({{0x00, 0x03, 0x00, 0x06}, kInquiryUsage}));
+    EXPECT_EQ(good(rsoc(3, false, 0xA3, 0x0D)), concat({{0x00, 0x03, 0x00, 0x0C}, kRstmfUsage}));
 }
 
 TEST_F(ReportOpcodes, ReportingOptionsOutOfRange) {
     for (uint8_t options = 4; options < 8; ++options) {
         SCOPED_TRACE(int(options));
-        EXPECT_TRUE(invalid_field(host.send(rsoc(options), 0xFFFF), 2, 2));
+        EXPECT_TRUE(IsCheck(host.send(rsoc(options), 0xFFFF), invalid_cdb(2, 2)));
     }
 }
 
 TEST_F(ReportOpcodes, ReservedBits) {
     Bytes cdb = rsoc(0);
     cdb[1] = 0x2C;  // bit 5 above the service action
-    EXPECT_TRUE(invalid_field(host.send(cdb, 0xFFFF), 1, 5));
+    EXPECT_TRUE(IsCheck(host.send(cdb, 0xFFFF), invalid_cdb(1, 5)));
     for (int bit = 3; bit <= 6; ++bit) {
         SCOPED_TRACE(bit);
         cdb = rsoc(0);
         cdb[2] |= uint8_t(1u << bit);
-        EXPECT_TRUE(invalid_field(host.send(cdb, 0xFFFF), 2, bit));
+        EXPECT_TRUE(IsCheck(host.send(cdb, 0xFFFF), invalid_cdb(2, bit)));
     }
     cdb = rsoc(0);
     cdb[10] = 0x10;
-    EXPECT_TRUE(invalid_field(host.send(cdb, 0xFFFF), 10, 4));
+    EXPECT_TRUE(IsCheck(host.send(cdb, 0xFFFF), invalid_cdb(10, 4)));
 }
 
 TEST_F(ReportOpcodes, AllocationLengthHonoured) {
@@ -306,22 +284,22 @@ TEST_F(ReportTmf, AllocationLength) {
 TEST_F(ReportTmf, ReservedBits) {
     Bytes cdb = rstmf(false);
     cdb[1] = 0x8D;
-    EXPECT_TRUE(invalid_field(host.send(cdb, 100), 1, 7));
+    EXPECT_TRUE(IsCheck(host.send(cdb, 100), invalid_cdb(1, 7)));
     cdb = rstmf(true);
     cdb[2] |= 0x01;
-    EXPECT_TRUE(invalid_field(host.send(cdb, 100), 2, 0));
+    EXPECT_TRUE(IsCheck(host.send(cdb, 100), invalid_cdb(2, 0)));
     for (size_t byte : {3, 4, 5, 10}) {
         SCOPED_TRACE(byte);
         cdb = rstmf(false);
         cdb[byte] = 0x42;
-        EXPECT_TRUE(invalid_field(host.send(cdb, 100), uint16_t(byte), 6));
+        EXPECT_TRUE(IsCheck(host.send(cdb, 100), invalid_cdb(uint16_t(byte), 6)));
     }
 }
 
 TEST_F(ReportTmf, UnknownMaintenanceInServiceAction) {
     Bytes cdb = rstmf(false);
     cdb[1] = 0x0E;
-    EXPECT_TRUE(invalid_field(host.send(cdb, 100), 1, 4));
+    EXPECT_TRUE(IsCheck(host.send(cdb, 100), invalid_cdb(1, 4)));
 }
 
 }  // namespace

@@ -11,41 +11,16 @@
 #include "device/tape_drive.h"
 #include "initiator.h"
 #include "sense_view.h"
+#include "support.h"
 
 namespace {
+
+using namespace vtl::testsupport;
 
 using Bytes = std::vector<uint8_t>;
 using vtl::fixtures::Initiator;
 using vtl::fixtures::Response;
 using vtl::scsi::Status;
-
-::testing::AssertionResult invalid_field(const Response& r, uint16_t byte, int bit) {
-    if (r.status != Status::CheckCondition) {
-        return ::testing::AssertionFailure() << "status " << int(r.status) << ", not CHECK CONDITION";
-    }
-    auto v = vtl::fixtures::decode_sense(r.sense);
-    if (!v) return ::testing::AssertionFailure() << "sense data does not decode";
-    if (v->key != 0x05 || v->asc != 0x24 || v->ascq != 0x00) {
-        return ::testing::AssertionFailure()
-               << fmt::format("sense {:X}/{:02X}/{:02X}, not 5/24/00", v->key, v->asc, v->ascq);
-    }
-    auto fp = v->field_pointer();
-    if (!fp) return ::testing::AssertionFailure() << "no field pointer";
-    if (!fp->in_cdb || fp->byte != byte || fp->bit != bit) {
-        return ::testing::AssertionFailure() << "field pointer byte " << fp->byte << " bit " << fp->bit;
-    }
-    return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult sense_is(const Response& r, uint8_t key, uint8_t asc, uint8_t ascq) {
-    if (r.status != Status::CheckCondition) return ::testing::AssertionFailure() << "status " << int(r.status);
-    auto v = vtl::fixtures::decode_sense(r.sense);
-    if (!v) return ::testing::AssertionFailure() << "sense data does not decode";
-    if (v->key != key || v->asc != asc || v->ascq != ascq) {
-        return ::testing::AssertionFailure() << fmt::format("sense {:X}/{:02X}/{:02X}", v->key, v->asc, v->ascq);
-    }
-    return ::testing::AssertionSuccess();
-}
 
 vtl::DeviceIdentity identity() {
     vtl::DeviceIdentity id;
@@ -150,7 +125,7 @@ TEST_F(Reservations, NexusLossClearsTheReservation) {
     EXPECT_EQ(b.send(kTur).status, Status::Good);
     EXPECT_EQ(b.send(kReserve6).status, Status::Good);
     // The lost nexus comes back to a unit attention, then finds b's reservation.
-    EXPECT_TRUE(sense_is(a.send(kTur), 0x06, 0x29, 0x07));
+    EXPECT_TRUE(IsCheck(a.send(kTur), sense(0x06, 0x29, 0x07)));
     EXPECT_EQ(a.send(kTur).status, Status::ReservationConflict);
 }
 
@@ -158,7 +133,7 @@ TEST_F(Reservations, LunResetClearsTheReservation) {
     ASSERT_EQ(a.send(kReserve10).status, Status::Good);
     b.lun_reset();
     EXPECT_FALSE(lu.reservation());
-    EXPECT_TRUE(sense_is(b.send(kTur), 0x06, 0x29, 0x03));
+    EXPECT_TRUE(IsCheck(b.send(kTur), sense(0x06, 0x29, 0x03)));
     EXPECT_EQ(b.send(kReserve6).status, Status::Good);
     EXPECT_TRUE(held_by(b));
 }
@@ -180,10 +155,10 @@ TEST_F(Reservations, Reserve6InvalidFields) {
         SCOPED_TRACE(testing::Message() << "byte " << c.byte << " value " << int(c.value));
         Bytes cdb = kReserve6;
         cdb[c.byte] = c.value;
-        EXPECT_TRUE(invalid_field(a.send(cdb), uint16_t(c.byte), c.bit));
+        EXPECT_TRUE(IsCheck(a.send(cdb), invalid_cdb(uint16_t(c.byte), c.bit)));
         EXPECT_FALSE(lu.reservation());
         cdb[0] = 0x17;  // RELEASE(6): same layout
-        EXPECT_TRUE(invalid_field(a.send(cdb), uint16_t(c.byte), c.bit));
+        EXPECT_TRUE(IsCheck(a.send(cdb), invalid_cdb(uint16_t(c.byte), c.bit)));
     }
 }
 
@@ -208,17 +183,17 @@ TEST_F(Reservations, Reserve10InvalidFields) {
         SCOPED_TRACE(testing::Message() << "byte " << c.byte << " value " << int(c.value));
         Bytes cdb = kReserve10;
         cdb[c.byte] = c.value;
-        EXPECT_TRUE(invalid_field(a.send(cdb), uint16_t(c.byte == 8 ? 7 : c.byte), c.bit));
+        EXPECT_TRUE(IsCheck(a.send(cdb), invalid_cdb(uint16_t(c.byte == 8 ? 7 : c.byte), c.bit)));
         EXPECT_FALSE(lu.reservation());
         cdb[0] = 0x57;  // RELEASE(10): same layout
-        EXPECT_TRUE(invalid_field(a.send(cdb), uint16_t(c.byte == 8 ? 7 : c.byte), c.bit));
+        EXPECT_TRUE(IsCheck(a.send(cdb), invalid_cdb(uint16_t(c.byte == 8 ? 7 : c.byte), c.bit)));
     }
 }
 
 TEST_F(Reservations, RejectedReleaseKeepsTheReservation) {
     ASSERT_EQ(a.send(kReserve6).status, Status::Good);
-    EXPECT_TRUE(invalid_field(a.send({0x17, 0x10, 0, 0, 0, 0}), 1, 4));
-    EXPECT_TRUE(invalid_field(a.send({0x57, 0, 0, 0, 0, 0, 0, 0, 8, 0}), 7, -1));
+    EXPECT_TRUE(IsCheck(a.send({0x17, 0x10, 0, 0, 0, 0}), invalid_cdb(1, 4)));
+    EXPECT_TRUE(IsCheck(a.send({0x57, 0, 0, 0, 0, 0, 0, 0, 8, 0}), invalid_cdb(7, -1)));
     EXPECT_TRUE(held_by(a));
 }
 
@@ -272,20 +247,20 @@ TEST_F(PreventAllow, OnlyAllowRunsWhileAnotherNexusHoldsAReservation) {
 }
 
 TEST_F(PreventAllow, InvalidFields) {
-    EXPECT_TRUE(invalid_field(a.send({0x1E, 0, 0, 0, 0x02, 0}), 4, 1));  // PREVENT 10b
-    EXPECT_TRUE(invalid_field(a.send({0x1E, 0, 0, 0, 0x03, 0}), 4, 1));  // PREVENT 11b
-    EXPECT_TRUE(invalid_field(a.send({0x1E, 0, 0, 0, 0x05, 0}), 4, 2));
-    EXPECT_TRUE(invalid_field(a.send({0x1E, 0, 0, 0, 0x81, 0}), 4, 7));
-    EXPECT_TRUE(invalid_field(a.send({0x1E, 0x01, 0, 0, 0x01, 0}), 1, 0));
-    EXPECT_TRUE(invalid_field(a.send({0x1E, 0, 0x20, 0, 0x01, 0}), 2, 5));
-    EXPECT_TRUE(invalid_field(a.send({0x1E, 0, 0, 0xFF, 0x01, 0}), 3, 7));
+    EXPECT_TRUE(IsCheck(a.send({0x1E, 0, 0, 0, 0x02, 0}), invalid_cdb(4, 1)));  // PREVENT 10b
+    EXPECT_TRUE(IsCheck(a.send({0x1E, 0, 0, 0, 0x03, 0}), invalid_cdb(4, 1)));  // PREVENT 11b
+    EXPECT_TRUE(IsCheck(a.send({0x1E, 0, 0, 0, 0x05, 0}), invalid_cdb(4, 2)));
+    EXPECT_TRUE(IsCheck(a.send({0x1E, 0, 0, 0, 0x81, 0}), invalid_cdb(4, 7)));
+    EXPECT_TRUE(IsCheck(a.send({0x1E, 0x01, 0, 0, 0x01, 0}), invalid_cdb(1, 0)));
+    EXPECT_TRUE(IsCheck(a.send({0x1E, 0, 0x20, 0, 0x01, 0}), invalid_cdb(2, 5)));
+    EXPECT_TRUE(IsCheck(a.send({0x1E, 0, 0, 0xFF, 0x01, 0}), invalid_cdb(3, 7)));
     EXPECT_FALSE(lu.medium_removal_prevented());
 }
 
 TEST_F(PreventAllow, RejectedAllowKeepsPrevention) {
     ASSERT_EQ(a.send(kPrevent).status, Status::Good);
-    EXPECT_TRUE(invalid_field(a.send({0x1E, 0, 0, 0, 0x02, 0}), 4, 1));
-    EXPECT_TRUE(invalid_field(a.send({0x1E, 0, 0, 0, 0x04, 0}), 4, 2));
+    EXPECT_TRUE(IsCheck(a.send({0x1E, 0, 0, 0, 0x02, 0}), invalid_cdb(4, 1)));
+    EXPECT_TRUE(IsCheck(a.send({0x1E, 0, 0, 0, 0x04, 0}), invalid_cdb(4, 2)));
     EXPECT_TRUE(lu.medium_removal_prevented());
 }
 

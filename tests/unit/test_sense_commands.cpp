@@ -11,42 +11,16 @@
 #include "device/tape_drive.h"
 #include "initiator.h"
 #include "sense_view.h"
+#include "support.h"
 
 namespace {
+
+using namespace vtl::testsupport;
 
 using Bytes = std::vector<uint8_t>;
 using vtl::fixtures::Initiator;
 using vtl::fixtures::Response;
 using vtl::scsi::Status;
-
-::testing::AssertionResult invalid_field(const Response& r, uint16_t byte, int bit) {
-    if (r.status != Status::CheckCondition) {
-        return ::testing::AssertionFailure() << "status " << int(r.status) << ", not CHECK CONDITION";
-    }
-    auto v = vtl::fixtures::decode_sense(r.sense);
-    if (!v) return ::testing::AssertionFailure() << "sense data does not decode";
-    if (v->key != 0x05 || v->asc != 0x24 || v->ascq != 0x00) {
-        return ::testing::AssertionFailure()
-               << fmt::format("sense {:X}/{:02X}/{:02X}, not 5/24/00", v->key, v->asc, v->ascq);
-    }
-    auto fp = v->field_pointer();
-    if (!fp) return ::testing::AssertionFailure() << "no field pointer";
-    if (!fp->in_cdb || fp->byte != byte || fp->bit != bit) {
-        return ::testing::AssertionFailure() << "field pointer byte " << fp->byte << " bit " << fp->bit;
-    }
-    if (!r.data.empty()) return ::testing::AssertionFailure() << "data-in with CHECK CONDITION";
-    return ::testing::AssertionSuccess();
-}
-
-::testing::AssertionResult sense_is(const Response& r, uint8_t key, uint8_t asc, uint8_t ascq) {
-    if (r.status != Status::CheckCondition) return ::testing::AssertionFailure() << "status " << int(r.status);
-    auto v = vtl::fixtures::decode_sense(r.sense);
-    if (!v) return ::testing::AssertionFailure() << "sense data does not decode";
-    if (v->key != key || v->asc != asc || v->ascq != ascq) {
-        return ::testing::AssertionFailure() << fmt::format("sense {:X}/{:02X}/{:02X}", v->key, v->asc, v->ascq);
-    }
-    return ::testing::AssertionSuccess();
-}
 
 vtl::DeviceIdentity identity() {
     vtl::DeviceIdentity id;
@@ -85,8 +59,8 @@ protected:
 class TestUnitReady : public Fixture {};
 
 TEST_F(TestUnitReady, FirstCommandGetsPowerOnUnitAttentionOnce) {
-    EXPECT_TRUE(sense_is(host.send(kTur), 0x06, 0x29, 0x00));
-    EXPECT_TRUE(sense_is(host.send(kTur), 0x02, 0x3A, 0x00));
+    EXPECT_TRUE(IsCheck(host.send(kTur), sense(0x06, 0x29, 0x00)));
+    EXPECT_TRUE(IsCheck(host.send(kTur), sense(0x02, 0x3A, 0x00)));
 }
 
 TEST_F(TestUnitReady, EmptyDriveIsNotReadyMediumNotPresent) {
@@ -111,7 +85,7 @@ TEST_F(TestUnitReady, ReservedBytes) {
             SCOPED_TRACE(testing::Message() << "byte " << byte << " bit " << bit);
             Bytes cdb = kTur;
             cdb[byte] = uint8_t(1u << bit);
-            EXPECT_TRUE(invalid_field(changer_host.send(cdb), uint16_t(byte), bit));
+            EXPECT_TRUE(IsCheck(changer_host.send(cdb), invalid_cdb(uint16_t(byte), bit)));
         }
     }
 }
@@ -150,7 +124,7 @@ TEST_F(RequestSense, ReturnsAndClearsUnitAttentionThenNotReady) {
     EXPECT_EQ(r.data, fixed(0x02, 0x3A, 0x00));
 
     // The unit attention was consumed: TEST UNIT READY sees only the missing medium.
-    EXPECT_TRUE(sense_is(host.send(kTur), 0x02, 0x3A, 0x00));
+    EXPECT_TRUE(IsCheck(host.send(kTur), sense(0x02, 0x3A, 0x00)));
 }
 
 TEST_F(RequestSense, DescriptorFormatWhenDescIsSet) {
@@ -202,19 +176,19 @@ TEST_F(RequestSense, TruncatedUnitAttentionIsStillConsumed) {
     auto r = host.send(request_sense(false, 5), 5);
     ASSERT_EQ(r.status, Status::Good);
     EXPECT_EQ(r.data, (Bytes{0x70, 0x00, 0x06, 0x00, 0x00}));
-    EXPECT_TRUE(sense_is(host.send(kTur), 0x02, 0x3A, 0x00));
+    EXPECT_TRUE(IsCheck(host.send(kTur), sense(0x02, 0x3A, 0x00)));
 }
 
 TEST_F(RequestSense, ReservedBitsAndRejectionKeepsUnitAttention) {
     for (int bit = 1; bit < 8; ++bit) {
         SCOPED_TRACE(bit);
-        EXPECT_TRUE(invalid_field(host.send({0x03, uint8_t(1u << bit), 0, 0, 18, 0}, 18), 1, bit));
+        EXPECT_TRUE(IsCheck(host.send({0x03, uint8_t(1u << bit), 0, 0, 18, 0}, 18), invalid_cdb(1, bit)));
     }
-    EXPECT_TRUE(invalid_field(host.send({0x03, 0, 0x01, 0, 18, 0}, 18), 2, 0));
-    EXPECT_TRUE(invalid_field(host.send({0x03, 0, 0, 0x40, 18, 0}, 18), 3, 6));
-    EXPECT_TRUE(invalid_field(host.send({0x03, 0, 0, 0, 18, 0x01}, 18), 5, 0));  // LINK
+    EXPECT_TRUE(IsCheck(host.send({0x03, 0, 0x01, 0, 18, 0}, 18), invalid_cdb(2, 0)));
+    EXPECT_TRUE(IsCheck(host.send({0x03, 0, 0, 0x40, 18, 0}, 18), invalid_cdb(3, 6)));
+    EXPECT_TRUE(IsCheck(host.send({0x03, 0, 0, 0, 18, 0x01}, 18), invalid_cdb(5, 0)));  // LINK
     // None of those consumed the power-on unit attention.
-    EXPECT_TRUE(sense_is(host.send(kTur), 0x06, 0x29, 0x00));
+    EXPECT_TRUE(IsCheck(host.send(kTur), sense(0x06, 0x29, 0x00)));
 }
 
 TEST_F(RequestSense, AllowedWhileAnotherNexusHoldsAReservation) {
