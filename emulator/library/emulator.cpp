@@ -2,8 +2,8 @@
 
 namespace vtl::library {
 
-Emulator::Emulator(const config::Config& config, Clock& clock) {
-    for (const auto& lib : config.libraries) libraries_.push_back(std::make_unique<Library>(lib, clock));
+Emulator::Emulator(const config::Config& config, Clock& clock, Library::Options options) {
+    for (const auto& lib : config.libraries) libraries_.push_back(std::make_unique<Library>(lib, clock, options));
 }
 
 Emulator::~Emulator() = default;

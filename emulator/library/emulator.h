@@ -14,7 +14,8 @@ namespace vtl::library {
 
 class Emulator {
 public:
-    Emulator(const config::Config& config, Clock& clock);
+    // Libraries in memory unless options.persist (the daemon keeps each in its state_dir).
+    Emulator(const config::Config& config, Clock& clock, Library::Options options = {});
     ~Emulator();
     Emulator(const Emulator&) = delete;
     Emulator& operator=(const Emulator&) = delete;

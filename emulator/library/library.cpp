@@ -1,28 +1,67 @@
 #include "library/library.h"
 
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
 #include "device/medium_changer.h"
 #include "device/tape_drive.h"
+#include "library/changes.h"
 #include "library/identities.h"
+#include "library/operation.h"
+#include "library/state_store.h"
 
 namespace vtl::library {
 
-Library::Library(config::LibraryConfig config, Clock& clock) : config_(std::move(config)), clock_(clock) {
+namespace {
+
+DriveMechanics mechanics_of(const config::LibraryConfig& lib, const config::DriveConfig& drive) {
+    const config::DriveModel* model = config::find_drive_model(drive.model);
+    return DriveMechanics{.generation = model ? model->generation : 0,
+                          .load = lib.timings.load,
+                          .unload = lib.timings.unload};
+}
+
+}  // namespace
+
+Library::Library(config::LibraryConfig config, Clock& clock) : Library(std::move(config), clock, Options{}) {}
+
+Library::Library(config::LibraryConfig config, Clock& clock, Options options)
+    : config_(std::move(config)), clock_(clock), options_(options) {
+    inventory_ = std::make_unique<smc::Inventory>(config_);
+    if (options_.persist) {
+        store_ = std::make_unique<StateStore>(config_.state_dir, config_.name, *inventory_,
+                                              StateStore::Options{.compact_after = options_.compact_after}, log());
+    }
+    std::vector<uint16_t> transports;
+    for (uint32_t i = 0; i < config_.robots; ++i) transports.push_back(static_cast<uint16_t>(config_.addresses.transport + i));
+    robots_ = std::make_unique<smc::Robots>(clock_, std::move(transports));
+
     auto lu_name = [&](const std::string& device) { return config_.name + "/" + device; };
     // The changer runs commands concurrently (a READ ELEMENT STATUS need not wait for a move);
     // a drive runs one ordered command at a time, as SSC drives do.
     devices_.push_back(Entry{config_.changer,
                              std::make_unique<LogicalUnit>(lu_name(config_.changer), clock_,
-                                                           std::make_unique<MediumChanger>(changer_identity(config_)),
+                                                           std::make_unique<MediumChanger>(changer_identity(config_), *this),
                                                            LogicalUnit::Options{.serial = false})});
+    changer_lus_.push_back(devices_.back().lu.get());
     for (const auto& drive : config_.drives) {
-        devices_.push_back(Entry{drive.name,
-                                 std::make_unique<LogicalUnit>(lu_name(drive.name), clock_,
-                                                               std::make_unique<TapeDrive>(drive_identity(config_, drive)),
-                                                               LogicalUnit::Options{.serial = true})});
+        auto device = std::make_unique<TapeDrive>(drive_identity(config_, drive), mechanics_of(config_, drive));
+        TapeDrive* mechanism = device.get();
+        devices_.push_back(Entry{drive.name, std::make_unique<LogicalUnit>(lu_name(drive.name), clock_, std::move(device),
+                                                                           LogicalUnit::Options{.serial = true})});
+        drives_.push_back(mechanism);
+        // A cartridge the saved state puts in the drive is there again after a restart.
+        const smc::Element* dte = inventory_->nth(smc::ElementType::DataTransfer, static_cast<uint32_t>(drives_.size() - 1));
+        if (dte && dte->cartridge) mechanism->restore(inventory_->cartridge(*dte->cartridge));
     }
 }
 
-Library::~Library() = default;
+Library::~Library() {
+    alive_.reset();
+    // Robots first: their timers call back into operations and drives.
+    robots_.reset();
+}
 
 LogicalUnit* Library::find(std::string_view device) {
     for (auto& e : devices_) {
@@ -36,6 +75,65 @@ std::vector<Library::DeviceRef> Library::devices() {
     out.reserve(devices_.size());
     for (auto& e : devices_) out.push_back(DeviceRef{e.name, *e.lu});
     return out;
+}
+
+const smc::ChangerTraits& Library::traits() const { return smc::traits(config_.personality); }
+
+DriveMechanism* Library::drive_at(uint16_t address) {
+    return const_cast<DriveMechanism*>(std::as_const(*this).drive_at(address));
+}
+
+const DriveMechanism* Library::drive_at(uint16_t address) const {
+    const smc::Element* e = inventory_->at(address);
+    if (!e || e->type != smc::ElementType::DataTransfer || e->index >= drives_.size()) return nullptr;
+    return drives_[e->index];
+}
+
+LogicalUnit* Library::drive_lu_at(uint16_t address) {
+    const smc::Element* e = inventory_->at(address);
+    if (!e || e->type != smc::ElementType::DataTransfer || e->index + 1 >= devices_.size()) return nullptr;
+    return devices_[e->index + 1].lu.get();
+}
+
+bool Library::ie_locked() const {
+    return std::any_of(changer_lus_.begin(), changer_lus_.end(),
+                       [](const LogicalUnit* lu) { return lu->medium_removal_prevented(); });
+}
+
+void Library::notify(scsi::Asc code) {
+    for (LogicalUnit* lu : changer_lus_) lu->unit_attentions().add_all(code);
+}
+
+void Library::add_changer_lu(LogicalUnit& lu) {
+    if (std::find(changer_lus_.begin(), changer_lus_.end(), &lu) == changer_lus_.end()) changer_lus_.push_back(&lu);
+}
+
+void Library::remove_changer_lu(LogicalUnit& lu) { std::erase(changer_lus_, &lu); }
+
+void Library::set_alternate_tag(smc::CartridgeId id, std::string tag) {
+    const std::string barcode = inventory_->cartridge(id).barcode;
+    inventory_->set_alternate_tag(id, tag);
+    commit(nlohmann::json::array({change::alternate_tag(barcode, tag)}));
+}
+
+void Library::set_exception(uint16_t address, std::optional<scsi::Asc> code) {
+    inventory_->set_exception(address, code);
+    commit(nlohmann::json::array({change::exception(address, code)}));
+}
+
+void Library::commit(nlohmann::json changes, std::optional<scsi::Sense>* error) {
+    if (!store_ || changes.empty()) return;
+    try {
+        store_->commit(changes);
+    } catch (const std::exception& e) {
+        log().error("[{}] cannot save the inventory: {}", config_.name, e.what());
+        if (error && !*error) *error = scsi::Sense(scsi::SenseKey::HardwareError, scsi::asc::kInternalTargetFailure);
+    }
+}
+
+spdlog::logger& Library::log() {
+    auto l = spdlog::get("vtl");
+    return l ? *l : *spdlog::default_logger();
 }
 
 }  // namespace vtl::library

@@ -2,17 +2,51 @@
 // Everything it owns runs on the clock it was built on.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+#include <spdlog/fwd.h>
+
 #include "config/config.h"
 #include "core/clock.h"
 #include "core/logical_unit.h"
+#include "device/drive_mechanism.h"
+#include "scsi/sense.h"
+#include "smc/inventory.h"
+#include "smc/robots.h"
+#include "smc/traits.h"
 
 namespace vtl::library {
 
+class StateStore;
+
+// MOVE MEDIUM, and each half of EXCHANGE MEDIUM, as the library sees it.
+struct MoveRequest {
+    uint16_t transport = 0;  // 0: the library chooses a robot
+    uint16_t source = 0;
+    uint16_t destination = 0;
+    bool invert = false;
+};
+
+struct ExchangeRequest {
+    uint16_t transport = 0;
+    uint16_t source = 0;
+    uint16_t first_destination = 0;   // where the source's medium goes
+    uint16_t second_destination = 0;   // where the first destination's medium goes
+    bool invert1 = false;
+    bool invert2 = false;
+};
+
+using MoveId = uint64_t;
+
+// One tape library: the SMC state machine (elements, cartridges, robots, import/export,
+// persistence) and a logical unit for its changer and each drive. Every path that moves media
+// (the changer LU, a drive's bridged LUN 1, asynchronous moves, operator actions, tests) goes
+// through this object, on its clock's thread.
 class Library {
 public:
     struct DeviceRef {
@@ -20,7 +54,19 @@ public:
         LogicalUnit& lu;          // named "<library>/<device>"
     };
 
+    struct Options {
+        // Keep the inventory in config.state_dir (snapshot + journal): the daemon does. Off, the
+        // library lives in memory only, as in-process tests want it (no shared state between them).
+        bool persist = false;
+        // Journal records after which the snapshot is rewritten and the journal emptied.
+        size_t compact_after = 1000;
+    };
+
+    // In memory: the inventory starts from the config every time.
     Library(config::LibraryConfig config, Clock& clock);
+    // Persistent when options.persist: opens (or creates) the state directory and resumes from
+    // it; throws std::runtime_error naming the file and what is wrong when it cannot.
+    Library(config::LibraryConfig config, Clock& clock, Options options);
     ~Library();
     Library(const Library&) = delete;
     Library& operator=(const Library&) = delete;
@@ -35,15 +81,118 @@ public:
     // The changer first, then the drives in config order.
     std::vector<DeviceRef> devices();
 
+    // --- State machine -------------------------------------------------------------------
+    using Done = std::function<void(std::optional<scsi::Sense>)>;
+
+    const smc::ChangerTraits& traits() const;
+    smc::Inventory& inventory() { return *inventory_; }
+    const smc::Inventory& inventory() const { return *inventory_; }
+    smc::Robots& robots() { return *robots_; }
+    // The drive in a data transfer element, and its logical unit; nullptr for other addresses.
+    DriveMechanism* drive_at(uint16_t address);
+    const DriveMechanism* drive_at(uint16_t address) const;
+    LogicalUnit* drive_lu_at(uint16_t address);
+
+    // Each check applies every rule a real library applies before the robot starts and returns
+    // the sense it would return (05/21/01, 05/3B/0D, 05/3B/0E, 05/53/02, 05/30/00, 02/04/xx ...);
+    // nullopt means the operation may start. A failed check changes nothing. Element contents are
+    // judged as they will be once every operation already accepted has ended (a host may queue
+    // a load and then the unload); a robot checks again, against the present, when it takes the
+    // operation, and the operation ends with that sense if the present disagrees.
+    std::optional<scsi::Sense> check_move(const MoveRequest& request) const;
+    std::optional<scsi::Sense> check_exchange(const ExchangeRequest& request) const;
+    std::optional<scsi::Sense> check_position(uint16_t transport, uint16_t destination) const;
+
+    // Start a checked operation; `done` runs when the motion ends (nullopt: success), never from
+    // inside the call (an unchecked request that fails its check is answered on the next turn of
+    // the clock, as is a move whose source is its destination: GOOD without motion). A move
+    // into a drive ends when the cartridge is in the drive's mouth; the drive then loads on its
+    // own. A move out of a loaded drive first unloads it (implicit_unload personalities).
+    // Completed moves are on stable storage before `done` runs.
+    MoveId start_move(const MoveRequest& request, Done done);
+    MoveId start_exchange(const ExchangeRequest& request, Done done);
+    MoveId start_position(uint16_t transport, uint16_t destination, Done done);
+    // The host gave up on a move (ABORT TASK, bridge timer). A queued move is removed and
+    // changes nothing; a move in motion follows `policy` (complete it, or put the cartridge
+    // back where it came from). Either way `done` is not called: the task is already answered.
+    void abort(MoveId id, config::AbortPolicy policy);
+
+    // INITIALIZE ELEMENT STATUS (all elements, or `count` from `first`): the robot scans
+    // barcodes, taking time per element; clears exceptions; `done` when finished.
+    // The returned id may be given to abort() like a move's.
+    MoveId initialize_element_status(std::optional<std::pair<uint16_t, uint16_t>> range, Done done);
+
+    // Changes outside motions that persist like moves (SEND VOLUME TAG, faults): use these rather
+    // than inventory() directly so they survive a restart.
+    void set_alternate_tag(smc::CartridgeId id, std::string tag);
+    void set_exception(uint16_t address, std::optional<scsi::Asc> code);
+
+    // Operations accepted and not yet ended (queued or in motion).
+    size_t operations_in_flight() const { return operations_.size(); }
+
+    // --- Operator actions (management CLI, tests) ------------------------------------------
+    // Each returns an error message for a person, or nullopt. They raise UNIT ATTENTION 28/01
+    // IMPORT OR EXPORT ELEMENT ACCESSED on every changer logical unit.
+    std::optional<std::string> insert_cartridge(uint32_t ie_index, smc::Cartridge cartridge);
+    std::optional<std::string> take_cartridge(uint32_t ie_index);
+    // The I/E door: while it is open, moves touching import/export elements are NOT READY
+    // 02/04/03 (manual intervention required); closing it raises 28/01.
+    std::optional<std::string> open_ie_door();
+    std::optional<std::string> close_ie_door();
+    bool ie_door_open() const { return ie_door_open_; }
+    // PREVENT ALLOW MEDIUM REMOVAL on a changer LU locks the I/E station against the operator.
+    bool ie_locked() const;
+
+    // A unit attention for every nexus of every changer-facing logical unit.
+    void notify(scsi::Asc code);
+    // Changer-facing logical units besides the changer's own (a drive's bridged LUN 1).
+    void add_changer_lu(LogicalUnit& lu);
+    void remove_changer_lu(LogicalUnit& lu);
+
 private:
     struct Entry {
         std::string name;
         std::unique_ptr<LogicalUnit> lu;
     };
+    struct Operation;  // library/operation.h
+    using OperationPtr = std::unique_ptr<Operation>;
+
+    // move_checks.cpp
+    std::optional<smc::CartridgeId> occupant(uint16_t address, bool projected) const;
+    std::optional<scsi::Sense> check_move_now(const MoveRequest& r, bool projected) const;
+    std::optional<scsi::Sense> check_exchange_now(const ExchangeRequest& r, bool projected) const;
+    std::optional<scsi::Sense> check_pick_from_drive(uint16_t address) const;
+    std::optional<scsi::Sense> check_into_drive(uint16_t address, const smc::Cartridge& cartridge) const;
+    bool is_robot(uint16_t address) const;
+    bool claimed(uint16_t address, MoveId except = 0) const;
+    bool conflicts(const Operation& op) const;
+    // motion.cpp
+    MoveId accept(OperationPtr op);
+    void enqueue_leg(Operation& op, bool chained);
+    std::optional<scsi::Sense> leg_started(MoveId id, uint16_t robot, Duration& pick_time);
+    std::optional<scsi::Sense> leg_picked(MoveId id, uint16_t robot);
+    std::optional<scsi::Sense> leg_placed(MoveId id, uint16_t robot);
+    void leg_done(MoveId id, std::optional<scsi::Sense> result);
+    void finish(MoveId id, std::optional<scsi::Sense> result);
+    void apply(Operation& op, nlohmann::json change);
+    void commit(nlohmann::json changes, std::optional<scsi::Sense>* error = nullptr);
+    Duration travel(uint16_t from, uint16_t to) const;
+    void load_into_drive(uint16_t address, smc::CartridgeId id);
+    spdlog::logger& log();
 
     config::LibraryConfig config_;
     Clock& clock_;
+    Options options_;
+    std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted work checks the library still exists
+    std::unique_ptr<smc::Inventory> inventory_;
+    std::unique_ptr<StateStore> store_;
+    std::unique_ptr<smc::Robots> robots_;
     std::vector<Entry> devices_;
+    std::vector<DriveMechanism*> drives_;  // by drive index (data transfer element index)
+    std::vector<LogicalUnit*> changer_lus_;
+    std::map<MoveId, OperationPtr> operations_;  // in acceptance order
+    MoveId next_move_id_ = 1;
+    bool ie_door_open_ = false;
 };
 
 }  // namespace vtl::library
