@@ -1,5 +1,6 @@
-// libFuzzer target: arbitrary traffic from three initiators into a tape drive and a medium
-// changer, with clock movement and task management mixed in. It traps when a task is lost or
+// libFuzzer target: arbitrary traffic from three initiators into a tape drive and the medium
+// changer of a real library (inventory, robots, moves), with clock movement and task management
+// mixed in. It traps when a task is lost or
 // completed twice, or when an answer breaks SAM/SPC rules a host relies on.
 //
 // Input: a sequence of operations, each starting with a selector byte (s % 8):
@@ -13,9 +14,10 @@
 // `who`: bits 1-0 the initiator (% 3), bit 2 the logical unit (0 drive, 1 changer). A missing
 // byte ends the input. scripts/test writes seeds in this format; keep the two in step.
 //
-// The library is built once. After every input all tasks are drained, aborted by a LUN reset,
-// and every nexus is dropped, so each input starts with no tasks, no reservation and a pending
-// 29/07 on every nexus. Mode values saved with SP=1 and the drive's block size persist.
+// The library is built once (in memory). After every input all tasks are drained, aborted by a
+// LUN reset, and every nexus is dropped, so each input starts with no tasks, no reservation and
+// a pending 29/07 on every nexus. Mode values saved with SP=1, the drive's block size and where
+// the cartridges are persist.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -25,11 +27,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/config.h"
 #include "core/logical_unit.h"
 #include "core/virtual_clock.h"
-#include "device/identity.h"
-#include "device/medium_changer.h"
-#include "device/tape_drive.h"
+#include "library/library.h"
 
 namespace {
 
@@ -91,31 +92,31 @@ struct Sent {
     int lu;
 };
 
-struct Library {
+// A small generic library: 2 drives (LTO-8), 8 slots with 5 cartridges, 2 I/E slots.
+vtl::config::LibraryConfig fuzz_library() {
+    auto config = vtl::config::library_defaults("fuzz");
+    config.slots = 8;
+    config.ie_slots = 2;
+    for (int i = 0; i < 2; ++i) {
+        vtl::config::DriveConfig d;
+        d.name = "drive" + std::to_string(i);
+        d.serial = vtl::config::default_drive_serial(config.name, d.name);
+        config.drives.push_back(d);
+    }
+    for (uint32_t i = 1; i <= 5; ++i) {
+        config.cartridges.push_back({.barcode = "FZ000" + std::to_string(i) + "L8", .slot = i, .generation = 8});
+    }
+    return config;
+}
+
+struct Target {
     vtl::VirtualClock clock;
-    std::unique_ptr<vtl::LogicalUnit> lus[2];
+    vtl::library::Library library{fuzz_library(), clock};
+    vtl::LogicalUnit* lus[2] = {library.find("drive0"), &library.changer()};
     vtl::Nexus nexus[kInitiators];
 
-    Library() {
+    Target() {
         spdlog::set_level(spdlog::level::off);  // a CHECK CONDITION logs a line; millions would drown the run
-        vtl::DeviceIdentity drive;
-        drive.vendor = "VTL";
-        drive.product = "FUZZ-DRIVE";
-        drive.revision = "0001";
-        drive.serial = "FZD0001";
-        drive.naa = vtl::naa_registered(0x001405, "fuzz/drive0");
-        drive.version_descriptors = {vtl::version::kSam5, vtl::version::kSpc4, vtl::version::kSsc4};
-        vtl::DeviceIdentity changer;
-        changer.type = vtl::PeripheralType::MediumChanger;
-        changer.vendor = "VTL";
-        changer.product = "FUZZ-CHANGER";
-        changer.revision = "0001";
-        changer.serial = "FZC0001";
-        changer.naa = vtl::naa_registered(0x001405, "fuzz/changer");
-        changer.version_descriptors = {vtl::version::kSam5, vtl::version::kSpc4, vtl::version::kSmc3};
-        lus[0] = std::make_unique<vtl::LogicalUnit>("fuzz/drive0", clock, std::make_unique<vtl::TapeDrive>(drive));
-        lus[1] = std::make_unique<vtl::LogicalUnit>("fuzz/changer", clock,
-                                                    std::make_unique<vtl::MediumChanger>(changer));
         for (int i = 0; i < kInitiators; ++i) {
             nexus[i].initiator = "iqn.2026-01.test.fuzz:host" + std::to_string(i);
             nexus[i].target.relative_id = 1;
@@ -163,15 +164,15 @@ private:
     size_t at_ = 0;
 };
 
-Library& library() {
-    static Library lib;
-    return lib;
+Target& target() {
+    static Target t;
+    return t;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    Library& lib = library();
+    Target& lib = target();
     std::vector<Sent> sent;
     uint64_t next_tag = 1;
     Input in(data, size);
