@@ -17,6 +17,8 @@
 #include <spdlog/logger.h>
 
 #include "library/changes.h"
+#include "storage/byte_order.h"
+#include "storage/crc32c.h"
 
 namespace vtl::library {
 
@@ -25,15 +27,6 @@ namespace {
 constexpr size_t kRecordHeader = 8;
 constexpr uint32_t kMaxRecord = 64u << 20;  // a length beyond this is garbage, not a record
 
-std::array<uint32_t, 256> make_crc_table() {
-    std::array<uint32_t, 256> t{};
-    for (uint32_t i = 0; i < 256; ++i) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        t[i] = c;
-    }
-    return t;
-}
 
 std::system_error os_error(const std::string& what) { return std::system_error(errno, std::generic_category(), what); }
 
@@ -68,22 +61,10 @@ std::vector<uint8_t> read_file(const std::filesystem::path& path) {
     return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-uint32_t get_le32(const uint8_t* p) {
-    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-}
 
-void put_le32(uint8_t* p, uint32_t v) {
-    for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
 
 }  // namespace
 
-uint32_t crc32(std::span<const uint8_t> data) {
-    static const auto table = make_crc_table();
-    uint32_t c = 0xFFFFFFFFu;
-    for (uint8_t b : data) c = table[(c ^ b) & 0xFF] ^ (c >> 8);
-    return c ^ 0xFFFFFFFFu;
-}
 
 StateStore::StateStore(std::filesystem::path dir, std::string library, smc::Inventory& live, Options options,
                        spdlog::logger& log)
@@ -166,11 +147,11 @@ void StateStore::replay(smc::Inventory& live) {
     size_t pos = 0;
     size_t applied = 0;
     while (pos + kRecordHeader <= bytes.size()) {
-        const uint32_t length = get_le32(&bytes[pos]);
-        const uint32_t crc = get_le32(&bytes[pos + 4]);
+        const uint32_t length = storage::get_le32(&bytes[pos]);
+        const uint32_t crc = storage::get_le32(&bytes[pos + 4]);
         if (length > kMaxRecord || pos + kRecordHeader + length > bytes.size()) break;
         const std::span<const uint8_t> payload(&bytes[pos + kRecordHeader], length);
-        if (crc32(payload) != crc) break;
+        if (storage::crc32c(payload) != crc) break;
         const auto record = nlohmann::json::parse(payload.begin(), payload.end(), nullptr, false);
         if (record.is_discarded() || !record.is_object() || !record.contains("seq")) break;
         const auto seq = record["seq"].get<uint64_t>();
@@ -207,9 +188,9 @@ void StateStore::commit(const nlohmann::json& changes) {
     const uint64_t seq = seq_ + 1;
     const std::string payload = nlohmann::json{{"seq", seq}, {"changes", changes}}.dump();
     std::vector<uint8_t> record(kRecordHeader + payload.size());
-    put_le32(&record[0], static_cast<uint32_t>(payload.size()));
+    storage::put_le32(&record[0], static_cast<uint32_t>(payload.size()));
     std::copy(payload.begin(), payload.end(), record.begin() + kRecordHeader);
-    put_le32(&record[4], crc32(std::span<const uint8_t>(record).subspan(kRecordHeader)));
+    storage::put_le32(&record[4], storage::crc32c(std::span<const uint8_t>(record).subspan(kRecordHeader)));
     // One write() per record: a process killed mid-way leaves the whole record or none of it in the
     // page cache; a power loss may tear it, which the CRC catches.
     write_all(journal_fd_, record.data(), record.size(), journal_);

@@ -4,7 +4,7 @@
 //
 //   <state_dir>/inventory.json  {"format":1,"library":..,"seq":N,"inventory":{..}}; replaced
 //                               atomically: write a temp file, fsync, rename, fsync the directory
-//   <state_dir>/journal         records: u32 length (LE), u32 CRC-32 of the payload (LE), payload
+//   <state_dir>/journal         records: u32 length (LE), u32 CRC32C of the payload (LE), payload
 //                               {"seq":N,"changes":[..]} (library/changes.h); fdatasync'd each
 //
 // A record whose seq the snapshot already includes is skipped (a crash between writing the
@@ -23,9 +23,6 @@
 #include "smc/inventory.h"
 
 namespace vtl::library {
-
-// CRC-32 (IEEE 802.3, reflected, as zlib computes it) of the journal's payloads.
-uint32_t crc32(std::span<const uint8_t> data);
 
 class StateStore {
 public:

@@ -64,11 +64,6 @@ std::string open_error(const config::LibraryConfig& cfg) {
 
 }  // namespace
 
-TEST(StateStore, Crc32IsTheIeeeOne) {
-    const std::string text = "123456789";
-    EXPECT_EQ(library::crc32(std::span(reinterpret_cast<const uint8_t*>(text.data()), text.size())), 0xCBF43926u);
-}
-
 TEST(StateStore, FirstStartWritesTheConfigsInventory) {
     TempDir dir;
     const auto cfg = persistent(dir);
