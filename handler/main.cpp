@@ -1,8 +1,10 @@
 // vtld: serves the libraries of a config (or the built-in default). Exit codes: 0 ok, 1 runtime
 // error, 2 configuration or usage error.
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include "core/logging.h"
 #include "library/emulator.h"
 #include "library/identities.h"
+#include "tcmu/transport.h"
 
 namespace {
 
@@ -58,12 +61,17 @@ bool create_state_dirs(const Config& config) {
     return true;
 }
 
-int serve(const Config& config) {
+struct ServeOptions {
+    bool tcmu = true;
+    double drain_seconds = 10;
+};
+
+int serve(const Config& config, const ServeOptions& options) {
     auto log = spdlog::get("vtl");
     if (!create_state_dirs(config)) return kExitRuntime;
 
     vtl::EventLoop loop;
-    vtl::library::Emulator emulator(config, loop);
+    vtl::library::Emulator emulator(config, loop, vtl::library::Library::Options{.persist = true});
     loop.start();
     for (const auto& lib : emulator.libraries()) {
         for (const auto& dev : lib->devices()) {
@@ -77,21 +85,34 @@ int serve(const Config& config) {
             if (d.bridge) log->warn("[{}/{}] bridge = true: the bridged changer LUN 1 is not served yet", lib.name, d.name);
         }
     }
-    log->warn("[vtld] the TCMU transport is not built yet: no host can reach these devices");
+    // Hosts reach the devices through LIO: one TCMU user backstore per device.
+    std::optional<vtl::tcmu::Transport> transport;
+    if (options.tcmu) {
+        vtl::tcmu::Transport::Options topts;
+        topts.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(options.drain_seconds * 1000));
+        transport.emplace([&emulator](std::string_view path) { return emulator.find(path); }, topts);
+        transport->start();
+    } else {
+        log->warn("[vtld] --no-tcmu: no host can reach these devices");
+    }
 
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     int sig = 0;
-    if (const int rc = sigwait(&signals, &sig); rc != 0) {
+    const int rc = sigwait(&signals, &sig);
+    if (rc != 0) {
         log->error("[vtld] sigwait: {}", std::strerror(rc));
-        loop.stop();
-        return kExitRuntime;
+    } else {
+        log->info("[vtld] {} received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
-    log->info("[vtld] {} received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    // Drain the rings while the clock still runs the commands, then stop the clock; the
+    // transport's mappings go last, as tasks that never completed may still point into them.
+    if (transport) transport->stop();
     loop.stop();
-    return kExitOk;
+    transport.reset();
+    return rc == 0 ? kExitOk : kExitRuntime;
 }
 
 }  // namespace
@@ -105,7 +126,10 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    CLI::App app{"vtld: virtual tape library daemon"};
+    CLI::App app{"vtld: virtual tape library daemon. Serves the tape drives and medium changers of its libraries to "
+                 "Linux hosts through LIO's TCMU (target_core_user): each device is a user backstore with "
+                 "dev_config=vtl/<library>/<device>, attrib/cmd_time_out=0 and attrib/tmr_notification=1, exported "
+                 "over tcm_loop or iSCSI."};
     std::string config_file;
     bool check = false;
     bool print_default = false;
@@ -117,6 +141,13 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     app.add_option("--state-dir", state_dir, "Keep each library's state in DIR/<library name>");
+    ServeOptions serve_options;
+    bool no_tcmu = false;
+    app.add_flag("--no-tcmu", no_tcmu, "Do not attach to LIO TCMU backstores (in-process runs only)");
+    app.add_option("--drain-timeout", serve_options.drain_seconds,
+                   "On SIGTERM, seconds TCMU commands in flight may take to finish before they are aborted")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -147,7 +178,8 @@ int main(int argc, char** argv) {
     try {
         spdlog::get("vtl")->info("[vtld] starting with {} ({} librar{})", source, config.libraries.size(),
                                  config.libraries.size() == 1 ? "y" : "ies");
-        return serve(config);
+        serve_options.tcmu = !no_tcmu;
+        return serve(config, serve_options);
     } catch (const std::exception& e) {
         spdlog::get("vtl")->error("[vtld] {}", e.what());
         return kExitRuntime;
