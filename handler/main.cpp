@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "config/config.h"
@@ -46,6 +47,34 @@ void print_summary(const Config& config, const std::string& source) {
         line(lib.changer, vtl::library::changer_identity(lib), "");
         for (const auto& d : lib.drives) line(d.name, vtl::library::drive_identity(lib, d), d.bridge ? " (bridge)" : "");
     }
+}
+
+// The same summary for scripts (scripts/lio reads the device list from it).
+void print_summary_json(const Config& config) {
+    using vtl::library::trimmed;
+    nlohmann::json out;
+    out["libraries"] = nlohmann::json::array();
+    for (const auto& lib : config.libraries) {
+        auto device = [](const std::string& name, const vtl::DeviceIdentity& id, const char* type) {
+            return nlohmann::json{{"name", name},
+                                  {"type", type},
+                                  {"vendor", trimmed(id.vendor)},
+                                  {"product", trimmed(id.product)},
+                                  {"serial", id.serial}};
+        };
+        nlohmann::json devices = nlohmann::json::array();
+        devices.push_back(device(lib.changer, vtl::library::changer_identity(lib), "changer"));
+        for (const auto& d : lib.drives) devices.push_back(device(d.name, vtl::library::drive_identity(lib, d), "tape"));
+        out["libraries"].push_back({{"name", lib.name},
+                                    {"personality", to_string(lib.personality)},
+                                    {"serial", lib.serial},
+                                    {"state_dir", lib.state_dir.string()},
+                                    {"slots", lib.slots},
+                                    {"ie_slots", lib.ie_slots},
+                                    {"cartridges", lib.cartridges.size()},
+                                    {"devices", devices}});
+    }
+    std::cout << out.dump(2) << '\n';
 }
 
 bool create_state_dirs(const Config& config) {
@@ -132,11 +161,13 @@ int main(int argc, char** argv) {
                  "over tcm_loop or iSCSI."};
     std::string config_file;
     bool check = false;
+    bool json = false;
     bool print_default = false;
     std::string log_level = "info";
     std::string state_dir;
     app.add_option("--config", config_file, "TOML configuration file (default: the built-in library lib0)");
     app.add_flag("--check", check, "Check the configuration, print a summary and exit");
+    app.add_flag("--json", json, "With --check: print the summary as JSON (libraries and their devices)");
     app.add_flag("--print-default-config", print_default, "Print the built-in configuration as TOML and exit");
     app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
@@ -170,7 +201,11 @@ int main(int argc, char** argv) {
     if (!state_dir.empty()) vtl::config::override_state_dirs(config, std::filesystem::absolute(state_dir));
 
     if (check) {
-        print_summary(config, source);
+        if (json) {
+            print_summary_json(config);
+        } else {
+            print_summary(config, source);
+        }
         return kExitOk;
     }
 
