@@ -23,7 +23,11 @@ constexpr Millis kMinBridgeTimeout = std::chrono::seconds(1);
 constexpr Millis kMaxBridgeTimeout = std::chrono::hours(24);
 constexpr int kMinGeneration = 5;
 constexpr int kMaxGeneration = 9;
-const std::initializer_list<std::string_view> kCartridgeKeys = {"barcode", "first", "count", "slot", "type", "generation"};
+const std::initializer_list<std::string_view> kCartridgeKeys = {"barcode", "first", "count",    "slot",
+                                                                  "type",    "generation", "capacity", "write_protected"};
+constexpr uint64_t kMinCapacity = 4096;                       // a few records: enough to reach EW and EOM
+constexpr uint64_t kMaxCapacity = 1000ull * 1000 * 1000 * 1000 * 1000;  // 1 PB
+constexpr int64_t kMaxCleaningInterval = 1'000'000;
 
 bool known(Pos p) { return p.line > 0; }
 bool before(Pos a, Pos b) { return a.line != b.line ? a.line < b.line : a.column < b.column; }
@@ -117,6 +121,8 @@ public:
     // `hex_digits` > 0 shows the numbers in hex with at least that many digits.
     std::optional<int64_t> integer(std::string_view key, int64_t lo, int64_t hi, int hex_digits = 0) const;
     std::optional<Millis> duration(std::string_view key, Millis lo, Millis hi) const;
+    std::optional<MotionTime> motion(std::string_view key, Millis hi) const;
+    std::optional<uint64_t> size(std::string_view key, uint64_t lo, uint64_t hi) const;
     // A sub-table; its messages read "<context><key>.<subkey>".
     std::optional<Scope> table(std::string_view key) const;
     // An array of tables; `header` is how the file spells it, for the message.
@@ -240,6 +246,46 @@ std::optional<Millis> Scope::duration(std::string_view key, Millis lo, Millis hi
     return d;
 }
 
+std::optional<MotionTime> Scope::motion(std::string_view key, Millis hi) const {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    std::optional<MotionTime> m;
+    if (auto i = n->as_integer()) {
+        m = MotionTime{Millis(std::clamp<int64_t>(i->get(), -1, hi.count() / 1000 + 1) * 1000), false};
+    } else if (auto s = n->as_string()) {
+        std::string error;
+        m = parse_motion_time(s->get(), error);
+        if (!m) fail(key, fmt::format("{}: {}", quote(s->get()), error));
+    } else {
+        fail(key, fmt::format("expected a duration like \"2s\" (fixed) or \"8ms/GB\" (per GB of tape passed over) or "
+                              "integer seconds; got {}",
+                              got(*n)));
+    }
+    if (m->time < Millis(0) || m->time > hi) {
+        fail(key, fmt::format("expected 0s..{} (or per GB); got {}", format_duration(hi), got(*n)));
+    }
+    return m;
+}
+
+std::optional<uint64_t> Scope::size(std::string_view key, uint64_t lo, uint64_t hi) const {
+    const toml::node* n = get(key);
+    if (!n) return std::nullopt;
+    uint64_t v = 0;
+    if (auto i = n->as_integer()) {
+        if (i->get() < 0) fail(key, fmt::format("expected {}..{}; got {}", format_size(lo), format_size(hi), got(*n)));
+        v = static_cast<uint64_t>(i->get());
+    } else if (auto s = n->as_string()) {
+        std::string error;
+        auto parsed = parse_size(s->get(), error);
+        if (!parsed) fail(key, fmt::format("{}: {}", quote(s->get()), error));
+        v = *parsed;
+    } else {
+        fail(key, fmt::format("expected a size like \"64MiB\", \"800GB\" or integer bytes; got {}", got(*n)));
+    }
+    if (v < lo || v > hi) fail(key, fmt::format("expected {}..{}; got {}", format_size(lo), format_size(hi), got(*n)));
+    return v;
+}
+
 std::optional<Scope> Scope::table(std::string_view key) const {
     const toml::node* n = get(key);
     if (!n) return std::nullopt;
@@ -341,7 +387,7 @@ void Parser::addresses(const Scope& s, LibraryConfig& lib) {
 }
 
 void Parser::timings(const Scope& s, LibraryConfig& lib) {
-    s.only({"pick", "place", "load", "unload", "slot_to_slot", "ie_to_slot"});
+    s.only({"pick", "place", "load", "unload", "slot_to_slot", "ie_to_slot", "rewind", "locate"});
     auto read = [&](std::string_view key, Millis& d) { d = s.duration(key, Millis(0), kMaxTiming).value_or(d); };
     read("pick", lib.timings.pick);
     read("place", lib.timings.place);
@@ -349,6 +395,8 @@ void Parser::timings(const Scope& s, LibraryConfig& lib) {
     read("unload", lib.timings.unload);
     read("slot_to_slot", lib.timings.slot_to_slot);
     read("ie_to_slot", lib.timings.ie_to_slot);
+    lib.timings.rewind = s.motion("rewind", kMaxTiming).value_or(lib.timings.rewind);
+    lib.timings.locate = s.motion("locate", kMaxTiming).value_or(lib.timings.locate);
 }
 
 void Parser::bridge(const Scope& s, LibraryConfig& lib) {
@@ -402,7 +450,7 @@ void Parser::drives(const Scope& s, LibraryConfig& lib) {
         drive.name = d.string("name").value_or(fmt::format("drive{}", i));
         if (auto why = name_error(drive.name)) d.fail("name", fmt::format("{}; got {}", *why, quote(drive.name)));
         d.rename(fmt::format("{}drive \"{}\": ", s.context(), drive.name));
-        d.only({"name", "model", "serial", "bridge"});
+        d.only({"name", "model", "serial", "bridge", "clean_after_loads", "clean_after_gb"});
         if (auto [it, fresh] = names.try_emplace(drive.name, d.where("name")); !fresh) {
             d.fail("name", drive.name == lib.changer
                                ? fmt::format("{} is already the changer's name", quote(drive.name))
@@ -424,6 +472,8 @@ void Parser::drives(const Scope& s, LibraryConfig& lib) {
         }
         claim_serial(d, drive.serial, fmt::format("{}/{}", lib.name, drive.name));
         drive.bridge = d.boolean("bridge").value_or(false);
+        drive.clean_after_loads = static_cast<uint32_t>(d.integer("clean_after_loads", 0, kMaxCleaningInterval).value_or(0));
+        drive.clean_after_gb = static_cast<uint32_t>(d.integer("clean_after_gb", 0, kMaxCleaningInterval).value_or(0));
         lib.drives.push_back(std::move(drive));
     }
 }
@@ -512,6 +562,8 @@ void Parser::cartridges(const Scope& s, LibraryConfig& lib) {
         }
         std::optional<int> generation;
         if (auto g = c.integer("generation", kMinGeneration, kMaxGeneration)) generation = static_cast<int>(*g);
+        const std::optional<uint64_t> capacity = c.size("capacity", kMinCapacity, kMaxCapacity);
+        const bool write_protected = c.boolean("write_protected").value_or(false);
 
         total += static_cast<uint32_t>(codes.size());
         if (total > lib.slots) {
@@ -545,7 +597,9 @@ void Parser::cartridges(const Scope& s, LibraryConfig& lib) {
             CartridgeConfig cart{.barcode = code,
                                  .slot = 0,
                                  .type = type.value_or(info.type.value_or(MediaType::Data)),
-                                 .generation = generation ? generation : info.generation};
+                                 .generation = generation ? generation : info.generation,
+                                 .capacity = capacity,
+                                 .write_protected = write_protected};
             if (!slot) {
                 unplaced.push_back(std::move(cart));
                 continue;

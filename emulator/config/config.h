@@ -14,6 +14,7 @@
 #include "config/barcode.h"
 #include "config/catalog.h"
 #include "config/duration.h"
+#include "config/size.h"
 
 namespace vtl::config {
 
@@ -33,6 +34,10 @@ struct DriveConfig {
     std::string model{kDefaultDriveModel};
     std::string serial;
     bool bridge = false;  // a bridged changer LUN 1 behind this drive (a later issue serves it)
+    // TapeAlert 15h (clean periodic) once this many loads, or GB moved to and from the medium,
+    // have passed since the last cleaning; 0: never.
+    uint32_t clean_after_loads = 0;
+    uint32_t clean_after_gb = 0;
 
     bool operator==(const DriveConfig&) const = default;
 };
@@ -42,9 +47,24 @@ struct CartridgeConfig {
     uint32_t slot = 0;  // 1-based storage slot number
     MediaType type = MediaType::Data;
     std::optional<int> generation;  // LTO generation, from the config or the barcode suffix
+    // Bytes the medium holds when the store creates it; none: the generation's native capacity.
+    std::optional<uint64_t> capacity;
+    bool write_protected = false;   // the cartridge's write-protect switch
 
     bool operator==(const CartridgeConfig&) const = default;
 };
+
+// How long a tape motion takes: a fixed time, or a time per GB (10^9 bytes) of tape passed
+// over ("8ms/GB"), so a rewind from the end of a full cartridge takes longest.
+struct MotionTime {
+    Millis time{0};
+    bool per_gb = false;
+
+    bool operator==(const MotionTime&) const = default;
+};
+// "2s" (fixed) or "8ms/GB"; nullopt with `error` set otherwise.
+std::optional<MotionTime> parse_motion_time(std::string_view text, std::string& error);
+std::string format_motion_time(const MotionTime& m);
 
 // Robot and drive motion times.
 struct Timings {
@@ -54,6 +74,8 @@ struct Timings {
     Millis unload{15'000};        // drive rewind-free unload to the point the robot can pick
     Millis slot_to_slot{3'000};   // robot travel between storage slots and drives
     Millis ie_to_slot{5'000};     // robot travel to or from the import/export station
+    MotionTime rewind{};          // drive rewind (and the rewind before an unload)
+    MotionTime locate{};          // drive LOCATE and SPACE
 
     bool operator==(const Timings&) const = default;
 };

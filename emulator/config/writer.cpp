@@ -37,6 +37,8 @@ void write_cartridge_extras(std::string& out, const CartridgeConfig& c) {
     const BarcodeInfo info = parse_barcode(c.barcode).value_or(BarcodeInfo{});
     if (c.type != implied_type(info)) out += fmt::format("type = {}\n", str(to_string(c.type)));
     if (c.generation && c.generation != info.generation) out += fmt::format("generation = {}\n", *c.generation);
+    if (c.capacity) out += fmt::format("capacity = {}\n", str(format_size(*c.capacity)));
+    if (c.write_protected) out += "write_protected = true\n";
 }
 
 // Runs of cartridges that a range entry can express: consecutive barcodes in consecutive slots
@@ -45,7 +47,9 @@ void write_cartridges(std::string& out, const std::vector<CartridgeConfig>& cart
     for (size_t i = 0; i < carts.size();) {
         size_t j = i + 1;
         while (j < carts.size() && carts[j].slot == carts[j - 1].slot + 1 && carts[j].type == carts[i].type &&
-               carts[j].generation == carts[i].generation && next_barcode(carts[j - 1].barcode) == carts[j].barcode) {
+               carts[j].generation == carts[i].generation && carts[j].capacity == carts[i].capacity &&
+               carts[j].write_protected == carts[i].write_protected &&
+               next_barcode(carts[j - 1].barcode) == carts[j].barcode) {
             ++j;
         }
         const CartridgeConfig& c = carts[i];
@@ -91,6 +95,10 @@ void write_library(std::string& out, const LibraryConfig& lib) {
     out += fmt::format("slot_to_slot = {}  # robot travel between slots and drives\n", str(format_duration(t.slot_to_slot)));
     out += fmt::format("ie_to_slot = {}  # robot travel to or from the import/export station\n",
                        str(format_duration(t.ie_to_slot)));
+    out += "# Tape motions: a fixed time (\"2s\") or a time per GB of tape passed over (\"8ms/GB\").\n"
+           "# Realistic LTO-8: rewind = \"8ms/GB\", locate = \"10ms/GB\".\n";
+    out += fmt::format("rewind = {}  # drive rewind, also before an unload\n", str(format_motion_time(t.rewind)));
+    out += fmt::format("locate = {}  # drive LOCATE and SPACE\n", str(format_motion_time(t.locate)));
 
     out += "\n# Bridged changer LUN 1 behind drives with bridge = true.\n[library.bridge]\n";
     out += fmt::format("timeout = {}\n", str(format_duration(lib.bridge.timeout)));
@@ -109,12 +117,18 @@ void write_library(std::string& out, const LibraryConfig& lib) {
         const std::string dserial = fmt::format("serial = {}\n", str(d.serial));
         out += d.serial == default_drive_serial(lib.name, d.name) ? "# " + dserial : dserial;
         out += fmt::format("bridge = {}  # serve a bridged changer LUN 1 behind this drive\n", d.bridge ? "true" : "false");
+        out += fmt::format("clean_after_loads = {}  # TapeAlert clean periodic after this many loads; 0: never\n",
+                           d.clean_after_loads);
+        out += fmt::format("clean_after_gb = {}  # ... or after this many GB read and written; 0: never\n",
+                           d.clean_after_gb);
     }
     if (!lib.cartridges.empty()) {
         out += "\n# One cartridge: barcode and slot. A range: first, count and the first slot; the\n"
                "# digits before the 2-character suffix count up. Without a slot, cartridges take the\n"
                "# lowest free slots. Optional: type (data, cleaning, worm, diagnostic) and generation\n"
-               "# (5..9) when the barcode's suffix (L5..L9, M8, LV..LZ, CU) does not say them.\n";
+               "# (5..9) when the barcode's suffix (L5..L9, M8, LV..LZ, CU) does not say them; capacity\n"
+               "# (\"64MiB\", \"800GB\": the medium's size when it is first created, default the generation's\n"
+               "# native capacity); write_protected = true (the cartridge's write-protect switch).\n";
     }
     write_cartridges(out, lib.cartridges);
 }

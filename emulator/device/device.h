@@ -44,6 +44,9 @@ public:
 
     // Mode parameter header DEVICE-SPECIFIC PARAMETER (tape: WP, buffered mode, speed).
     virtual uint8_t mode_device_specific() const { return 0; }
+    // Mode parameter header MEDIUM TYPE (IBM tape drives report the mounted cartridge's type).
+    // MODE SELECT accepts 0 or this value back, as hosts echo the header they read.
+    virtual uint8_t mode_medium_type() const { return 0; }
     // Block descriptors for MODE SENSE (tape has one; a changer none).
     virtual std::vector<uint8_t> mode_block_descriptors() const { return {}; }
     // MODE SELECT: validate and apply the device-specific byte and block descriptors. `offset`

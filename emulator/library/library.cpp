@@ -4,8 +4,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include "core/virtual_clock.h"
 #include "device/medium_changer.h"
 #include "device/tape_drive.h"
+#include "storage/store.h"
 #include "library/changes.h"
 #include "library/identities.h"
 #include "library/operation.h"
@@ -19,10 +25,45 @@ DriveMechanics mechanics_of(const config::LibraryConfig& lib, const config::Driv
     const config::DriveModel* model = config::find_drive_model(drive.model);
     return DriveMechanics{.generation = model ? model->generation : 0,
                           .load = lib.timings.load,
-                          .unload = lib.timings.unload};
+                          .unload = lib.timings.unload,
+                          .rewind = lib.timings.rewind,
+                          .locate = lib.timings.locate,
+                          .clean_after_loads = drive.clean_after_loads,
+                          .clean_after_gb = drive.clean_after_gb};
+}
+
+// What the config says about each cartridge, looked up by barcode when a drive loads one.
+std::function<CartridgeSettings(const std::string&)> cartridge_settings(const config::LibraryConfig& lib) {
+    auto table = std::make_shared<std::map<std::string, CartridgeSettings>>();
+    for (const auto& c : lib.cartridges) table->emplace(c.barcode, CartridgeSettings{c.capacity, c.write_protected});
+    return [table](const std::string& barcode) {
+        auto it = table->find(barcode);
+        return it == table->end() ? CartridgeSettings{} : it->second;
+    };
+}
+
+bool io_threads(Library::Options::DriveIo mode, Clock& clock) {
+    using DriveIo = Library::Options::DriveIo;
+    // A VirtualClock is driven by the test's own thread: its post() is not thread-safe.
+    if (mode == DriveIo::Auto) return dynamic_cast<VirtualClock*>(&clock) == nullptr;
+    return mode == DriveIo::Threads;
 }
 
 }  // namespace
+
+// A private directory for the cartridges of a library that keeps nothing.
+struct Library::ScratchDirectory {
+    std::filesystem::path path;
+    explicit ScratchDirectory(const std::string& library) {
+        std::string pattern = (std::filesystem::temp_directory_path() / ("vtl-" + library + "-XXXXXX")).string();
+        if (!::mkdtemp(pattern.data())) throw std::runtime_error("cannot create a temporary cartridge directory");
+        path = pattern;
+    }
+    ~ScratchDirectory() {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+    }
+};
 
 Library::Library(config::LibraryConfig config, Clock& clock) : Library(std::move(config), clock, Options{}) {}
 
@@ -33,6 +74,19 @@ Library::Library(config::LibraryConfig config, Clock& clock, Options options)
         store_ = std::make_unique<StateStore>(config_.state_dir, config_.name, *inventory_,
                                               StateStore::Options{.compact_after = options_.compact_after}, log());
     }
+    std::filesystem::path cartridge_root = config_.state_dir;
+    if (!options_.persist) {
+        scratch_ = std::make_unique<ScratchDirectory>(config_.name);
+        cartridge_root = scratch_->path;
+    }
+    auto opened_store = storage::Store::open(cartridge_root);
+    if (!opened_store.ok()) {
+        throw std::runtime_error(fmt::format("library {}: cartridge store: {}", config_.name, opened_store.error().message));
+    }
+    cartridges_ = std::move(*opened_store);
+    const bool threads = io_threads(options_.drive_io, clock_);
+    const auto settings = cartridge_settings(config_);
+
     std::vector<uint16_t> transports;
     for (uint32_t i = 0; i < config_.robots; ++i) transports.push_back(static_cast<uint16_t>(config_.addresses.transport + i));
     robots_ = std::make_unique<smc::Robots>(clock_, std::move(transports));
@@ -46,7 +100,12 @@ Library::Library(config::LibraryConfig config, Clock& clock, Options options)
                                                            LogicalUnit::Options{.serial = false})});
     changer_lus_.push_back(devices_.back().lu.get());
     for (const auto& drive : config_.drives) {
-        auto device = std::make_unique<TapeDrive>(drive_identity(config_, drive), mechanics_of(config_, drive));
+        DriveServices services{.store = cartridges_.get(),
+                               .executor = threads ? ssc::make_thread_executor("vtl-io-" + drive.name)
+                                                   : ssc::make_inline_executor(),
+                               .settings = settings};
+        auto device = std::make_unique<TapeDrive>(drive_identity(config_, drive), mechanics_of(config_, drive),
+                                                  std::move(services));
         TapeDrive* mechanism = device.get();
         devices_.push_back(Entry{drive.name, std::make_unique<LogicalUnit>(lu_name(drive.name), clock_, std::move(device),
                                                                            LogicalUnit::Options{.serial = true})});

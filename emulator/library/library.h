@@ -20,6 +20,10 @@
 #include "smc/robots.h"
 #include "smc/traits.h"
 
+namespace vtl::storage {
+class Store;
+}
+
 namespace vtl::library {
 
 class StateStore;
@@ -60,6 +64,11 @@ public:
         bool persist = false;
         // Journal records after which the snapshot is rewritten and the journal emptied.
         size_t compact_after = 1000;
+        // Where each drive runs its store I/O: a worker thread of its own (the daemon: drives
+        // stream in parallel), or inline on the clock's thread (deterministic tests). Auto:
+        // inline on a VirtualClock, threads on any other clock.
+        enum class DriveIo { Auto, Inline, Threads };
+        DriveIo drive_io = DriveIo::Auto;
     };
 
     // In memory: the inventory starts from the config every time.
@@ -74,6 +83,9 @@ public:
     const std::string& name() const { return config_.name; }
     const config::LibraryConfig& config() const { return config_; }
     Clock& clock() { return clock_; }
+    // The cartridge store: <state_dir>/cartridges when persistent, else a private temporary
+    // directory removed with the library.
+    storage::Store& cartridge_store() { return *cartridges_; }
 
     // By device name; nullptr if the library has no such device.
     LogicalUnit* find(std::string_view device);
@@ -186,6 +198,10 @@ private:
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted work checks the library still exists
     std::unique_ptr<smc::Inventory> inventory_;
     std::unique_ptr<StateStore> store_;
+    // Declared before the devices: drives hold the store until they are gone.
+    struct ScratchDirectory;
+    std::unique_ptr<ScratchDirectory> scratch_;  // the in-memory library's store, removed last
+    std::unique_ptr<storage::Store> cartridges_;
     std::unique_ptr<smc::Robots> robots_;
     std::vector<Entry> devices_;
     std::vector<DriveMechanism*> drives_;  // by drive index (data transfer element index)

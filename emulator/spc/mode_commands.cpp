@@ -66,7 +66,11 @@ Result mode_sense(Exec& exec) {
     const auto& c = std::get<ModeSenseCdb>(decoded);
     auto& lu = exec.lu();
 
-    auto report = lu.mode_pages().report(c.pc, c.page, c.subpage, 2);
+    // PAGE CODE 00h without a page 00h: the header and block descriptors alone. Linux st reads
+    // a tape drive's block size and write protection this way (MODE SENSE(6), page 0).
+    const bool header_only = c.page == 0 && c.subpage == 0 && !lu.mode_pages().contains(0, 0);
+    auto report = header_only ? std::variant<std::vector<uint8_t>, scsi::Sense>(std::vector<uint8_t>{})
+                              : lu.mode_pages().report(c.pc, c.page, c.subpage, 2);
     if (auto* err = std::get_if<scsi::Sense>(&report)) return Result::check(*err);
     const auto& pages = std::get<std::vector<uint8_t>>(report);
 
@@ -78,13 +82,14 @@ Result mode_sense(Exec& exec) {
         if (c.pc == PageControl::Changeable) descriptors = changeable_descriptors(descriptors.size());
     }
     const uint8_t device_specific = c.pc == PageControl::Changeable ? 0 : lu.device().mode_device_specific();
+    const uint8_t medium_type = c.pc == PageControl::Changeable ? 0 : lu.device().mode_medium_type();
 
     std::vector<uint8_t> data;
     scsi::ByteWriter w(data);
     if (c.ten) {
         const size_t total = 8 + descriptors.size() + pages.size();
         w.be16(static_cast<uint16_t>(std::min<size_t>(total - 2, 0xFFFF)))
-            .u8(0)  // MEDIUM TYPE
+            .u8(medium_type)
             .u8(device_specific)
             .u8(0)  // LONGLBA 0: short descriptors
             .u8(0)
@@ -93,7 +98,7 @@ Result mode_sense(Exec& exec) {
         const size_t total = 4 + descriptors.size() + pages.size();
         // A one-byte MODE DATA LENGTH cannot describe more than 256 bytes; the rest is cut.
         w.u8(static_cast<uint8_t>(std::min<size_t>(total - 1, 0xFF)))
-            .u8(0)
+            .u8(medium_type)
             .u8(device_specific)
             .u8(static_cast<uint8_t>(descriptors.size()));
     }
@@ -153,7 +158,9 @@ Result mode_select(Exec& exec) {
         return Result::check(scsi::Sense::invalid_parameter_field(0));
     }
     const size_t medium_type_at = c.ten ? 2 : 1;
-    if (list[medium_type_at] != 0) return Result::check(scsi::Sense::invalid_parameter_field(medium_type_at));
+    if (list[medium_type_at] != 0 && list[medium_type_at] != lu.device().mode_medium_type()) {
+        return Result::check(scsi::Sense::invalid_parameter_field(medium_type_at));
+    }
     const uint8_t device_specific = list[c.ten ? 3 : 2];
     size_t descriptor_length = list[3];
     if (c.ten) {

@@ -272,10 +272,10 @@ const ErrorCase kErrorCases[] = {
      "library \"lib0\": unknown key \"colour\"; accepted keys: name,", false},
     {"unknown timings key", LIB "[library.timings]\npik = \"1s\"\n", "t.toml:4:1: ",
      "library \"lib0\": timings: unknown key \"pik\"; did you mean \"pick\"? accepted keys: pick, place, load, "
-     "unload, slot_to_slot, ie_to_slot"},
+     "unload, slot_to_slot, ie_to_slot, rewind, locate"},
     {"unknown drive key", LIB "[[library.drives]]\nname = \"d0\"\nmodle = \"ULT3580-TD8\"\n", "t.toml:5:1: ",
      "library \"lib0\": drive \"d0\": unknown key \"modle\"; did you mean \"model\"? accepted keys: name, model, "
-     "serial, bridge"},
+     "serial, bridge, clean_after_loads, clean_after_gb"},
     {"unknown cartridge key", LIB "[[library.cartridges]]\nbarcod = \"VTL001L8\"\n", "t.toml:4:1: ",
      "library \"lib0\": cartridge #1: unknown key \"barcod\"; did you mean \"barcode\"?", false},
     {"wrong type", LIB "slots = \"50\"\n", "t.toml:3:9: ",

@@ -1,0 +1,333 @@
+// READ(6), WRITE(6), WRITE FILEMARKS(6) and VERIFY(6) (SSC-4 6.x), with the sense data Linux st
+// reads residuals from: filemark (NO SENSE, FILEMARK, 00/01), end of data (BLANK CHECK 00/05),
+// incorrect length (NO SENSE, ILI, signed residual), early warning (NO SENSE, EOM, 00/02, the
+// data written) and end of partition (VOLUME OVERFLOW, EOM, 00/02, nothing written).
+// INFORMATION is VALID and holds the residual: bytes in variable mode, blocks in fixed mode.
+#include "scsi/opcodes.h"
+#include "ssc/drive_models.h"
+#include "ssc/ssc.h"
+#include "ssc/ssc_common.h"
+#include "storage/cartridge.h"
+
+namespace vtl::ssc {
+
+namespace {
+
+using Outcome = TapeDrive::JobOutcome;
+
+constexpr uint8_t kRead6 = 0x08;
+constexpr uint8_t kWrite6 = 0x0A;
+constexpr uint8_t kWriteFilemarks6 = 0x10;
+constexpr uint8_t kVerify6 = 0x13;
+// Bound on one fixed-mode command's data (blocks x block length), so a CDB cannot make the
+// drive allocate gigabytes; far above what st (or any transport) sends at once.
+constexpr uint64_t kMaxTransfer = 64u << 20;
+// Bound on one WRITE FILEMARKS: hosts write one or two at a time; millions in one command would
+// only keep the drive (and the clock thread waiting on it) busy for seconds.
+constexpr uint32_t kMaxFilemarks = 0xFFFF;
+
+scsi::Sense filemark_sense(uint64_t residual) {
+    return scsi::Sense::no_sense(scsi::asc::kFilemarkDetected).filemark().information(residual);
+}
+scsi::Sense eod_sense(uint64_t residual, bool early_warning) {
+    return scsi::Sense(scsi::SenseKey::BlankCheck, scsi::asc::kEndOfDataDetected)
+        .information(residual)
+        .eom(early_warning);
+}
+scsi::Sense ili_sense(int64_t residual) {
+    return scsi::Sense::no_sense().ili().information(signed_information(residual));
+}
+scsi::Sense early_warning_sense() {
+    return scsi::Sense::no_sense(scsi::asc::kEndOfPartitionMediumDetected).eom().information(0);
+}
+scsi::Sense volume_overflow_sense(uint64_t residual) {
+    return scsi::Sense(scsi::SenseKey::VolumeOverflow, scsi::asc::kEndOfPartitionMediumDetected).eom().information(residual);
+}
+Outcome bad_record(std::vector<uint8_t> data, uint64_t residual) {
+    // An imported record the source could not read: the data as it was, and a medium error.
+    Outcome out{check_with_data(scsi::Sense(scsi::SenseKey::MediumError, asc::kUnrecoveredReadError).information(residual),
+                                std::move(data)),
+                alert_bit(alert::kReadWarning)};
+    return out;
+}
+
+// The data-in buffer of a READ: the store reads straight into it, and it travels to the
+// transport, which copies it into its ring. (A zero-copy data-in path, the store reading into
+// the ring, is a later optimisation; so is skipping the zero-fill std::vector does here.)
+std::vector<uint8_t> read_buffer(size_t size) { return std::vector<uint8_t>(size); }
+
+// ---- READ(6) ------------------------------------------------------------------------------
+
+struct ReadCdb {
+    bool sili = false;
+    bool fixed = false;
+    uint32_t length = 0;  // bytes (variable) or blocks (fixed)
+};
+
+std::optional<scsi::Sense> decode_read(std::span<const uint8_t> cdb, ReadCdb& c) {
+    scsi::CdbReader r(cdb);
+    r.reserved(1, 0xFC);
+    c.sili = r.bit(1, 1);
+    c.fixed = r.bit(1, 0);
+    c.length = r.be24(2);
+    // SSC-4: SILI with FIXED is an error; SILI only waives short variable-length records.
+    r.require(!(c.sili && c.fixed), 1, 1);
+    return r.error();
+}
+
+Outcome read_variable(storage::Cartridge& c, uint32_t length, bool sili) {
+    std::vector<uint8_t> data = read_buffer(length);
+    auto got = c.read_next(data);
+    if (!got.ok()) return store_failure(got.error(), false);
+    switch (got->kind) {
+        case storage::ReadKind::EndOfData:
+            return {Result::check(eod_sense(length, c.capacity().early_warning()))};
+        case storage::ReadKind::Filemark: return {Result::check(filemark_sense(length))};
+        case storage::ReadKind::Record: break;
+    }
+    data.resize(got->copied);
+    if (got->bad) return bad_record(std::move(data), length - got->copied);
+    if (got->length == length) return {Result::good(std::move(data))};
+    if (got->length < length) {
+        if (sili) return {Result::good(std::move(data))};
+        return {check_with_data(ili_sense(int64_t(length) - got->length), std::move(data))};
+    }
+    // Longer than asked for: the first `length` bytes, a negative residual, positioned after it.
+    return {check_with_data(ili_sense(int64_t(length) - int64_t(got->length)), std::move(data))};
+}
+
+Outcome read_fixed(storage::Cartridge& c, uint32_t blocks, uint32_t block_length) {
+    std::vector<uint8_t> data = read_buffer(size_t(blocks) * block_length);
+    for (uint32_t i = 0; i < blocks; ++i) {
+        auto got = c.read_next(std::span<uint8_t>(data.data() + size_t(i) * block_length, block_length));
+        if (got.ok() && got->kind == storage::ReadKind::Record && got->length == block_length && !got->bad) continue;
+        const uint64_t residual = blocks - i;
+        if (!got.ok()) {
+            Outcome out = store_failure(got.error(), false);
+            out.result.sense->information(residual);
+            return out;
+        }
+        if (got->kind == storage::ReadKind::Record && got->bad) {
+            data.resize(size_t(i + 1) * block_length);
+            return bad_record(std::move(data), residual - 1);
+        }
+        data.resize(size_t(i) * block_length);
+        switch (got->kind) {
+            case storage::ReadKind::EndOfData:
+                return {check_with_data(eod_sense(residual, c.capacity().early_warning()), std::move(data))};
+            case storage::ReadKind::Filemark: return {check_with_data(filemark_sense(residual), std::move(data))};
+            case storage::ReadKind::Record: return {check_with_data(ili_sense(int64_t(residual)), std::move(data))};
+        }
+    }
+    return {Result::good(std::move(data))};
+}
+
+Result read6(Exec& x, TapeDrive& d) {
+    ReadCdb c;
+    if (auto err = decode_read(x.cdb(), c)) return Result::check(*err);
+    if (auto s = d.medium_ready()) return Result::check(*s);
+    const uint32_t block_length = d.block_length();
+    if (c.fixed && block_length == 0) return Result::check(scsi::Sense::invalid_cdb_field(1, 0));
+    if (c.length == 0) return Result::good();  // no transfer, no motion
+    if (!c.fixed && c.length > kMaxBlockLength) return Result::check(scsi::Sense::invalid_cdb_field(2));
+    if (c.fixed && uint64_t(c.length) * block_length > kMaxTransfer) {
+        return Result::check(scsi::Sense::invalid_cdb_field(2));
+    }
+    return d.run_job(x.task(), [c, block_length](storage::Cartridge& cart) {
+        return c.fixed ? read_fixed(cart, c.length, block_length) : read_variable(cart, c.length, c.sili);
+    });
+}
+
+// ---- WRITE(6) -----------------------------------------------------------------------------
+
+Outcome write_records(storage::Cartridge& c, std::span<const uint8_t> data, uint32_t record, uint32_t count,
+                      bool fixed, bool compress, bool worm) {
+    if (worm && !worm_overwrite_allowed(c)) return worm_refusal();
+    bool early_warning = false;
+    for (uint32_t i = 0; i < count; ++i) {
+        auto written = c.write_record(data.subspan(size_t(i) * record, record), compress);
+        if (!written.ok()) {
+            if (written.error().code == storage::Errc::EndOfMedium) {
+                return {Result::check(volume_overflow_sense(fixed ? count - i : record))};
+            }
+            Outcome out = store_failure(written.error(), true);
+            out.result.sense->information(fixed ? count - i : record);
+            return out;
+        }
+        early_warning |= written->early_warning;
+    }
+    if (early_warning) return {Result::check(early_warning_sense())};
+    return {Result::good()};
+}
+
+Result write6(Exec& x, TapeDrive& d) {
+    scsi::CdbReader r(x.cdb());
+    r.reserved(1, 0xFE);
+    const bool fixed = r.bit(1, 0);
+    const uint32_t length = r.be24(2);
+    if (r.error()) return Result::check(*r.error());
+    if (auto s = d.medium_ready()) return Result::check(*s);
+    const uint32_t block_length = d.block_length();
+    if (fixed && block_length == 0) return Result::check(scsi::Sense::invalid_cdb_field(1, 0));
+    if (length == 0) return Result::good();
+    if (!fixed && length > kMaxBlockLength) return Result::check(scsi::Sense::invalid_cdb_field(2));
+    const uint64_t bytes = fixed ? uint64_t(length) * block_length : length;
+    if (bytes > kMaxTransfer) return Result::check(scsi::Sense::invalid_cdb_field(2));
+    // The transport delivers the data-out the CDB announces; a shorter buffer means the
+    // TRANSFER LENGTH disagrees with what the initiator sent, and nothing is written.
+    if (x.data_out().size() < bytes) return Result::check(scsi::Sense::invalid_cdb_field(2));
+    if (auto refused = d.write_refusal()) {
+        d.alerts().raise(refused->code() == scsi::asc::kWriteProtected ? alert::kWriteProtect : alert::kReadOnlyFormat);
+        return Result::check(*refused);
+    }
+    const auto data = x.data_out().first(bytes);
+    const uint32_t record = fixed ? block_length : length;
+    const uint32_t count = fixed ? length : 1;
+    const bool compress = d.compression_enabled();
+    const bool worm = d.worm();
+    return d.run_job(x.task(), [=](storage::Cartridge& c) {
+        return write_records(c, data, record, count, fixed, compress, worm);
+    });
+}
+
+// ---- WRITE FILEMARKS(6) ------------------------------------------------------------------
+
+Result write_filemarks6(Exec& x, TapeDrive& d) {
+    scsi::CdbReader r(x.cdb());
+    r.reserved(1, 0xFC);
+    r.require(!r.bit(1, 1), 1, 1);  // WSMK: LTO has no setmarks
+    const bool immed = r.bit(1, 0);
+    const uint32_t count = r.be24(2);
+    r.require(count <= kMaxFilemarks, 2);
+    if (r.error()) return Result::check(*r.error());
+    if (auto s = d.medium_ready()) return Result::check(*s);
+    if (count > 0) {
+        if (auto refused = d.write_refusal()) {
+            d.alerts().raise(refused->code() == scsi::asc::kWriteProtected ? alert::kWriteProtect
+                                                                            : alert::kReadOnlyFormat);
+            return Result::check(*refused);
+        }
+    } else if (immed) {
+        return Result::good();  // a sync point not waited for: nothing to do
+    }
+    const bool worm = d.worm();
+    // IMMED: GOOD once the filemarks are in the buffer, before the sync point.
+    return d.run_job(x.task(), [count, immed, worm](storage::Cartridge& c) -> Outcome {
+        if (count > 0 && worm && !worm_overwrite_allowed(c)) return worm_refusal();
+        auto written = c.write_filemarks(count, !immed);
+        if (!written.ok()) {
+            Outcome out = store_failure(written.error(), true);
+            out.result.sense->information(count);
+            return out;
+        }
+        if (count > 0 && written->early_warning) return {Result::check(early_warning_sense())};
+        return {Result::good()};
+    });
+}
+
+// ---- VERIFY(6) ----------------------------------------------------------------------------
+
+struct VerifyCdb {
+    bool vte = false;    // verify to end of data
+    bool vbf = false;    // verify by filemarks: LENGTH counts files
+    bool immed = false;
+    bool fixed = false;
+    uint32_t length = 0;
+};
+
+Outcome verify_files(storage::Cartridge& c, uint32_t files) {
+    uint32_t done = 0;
+    while (done < files) {
+        auto got = c.read_next({});
+        if (!got.ok()) {
+            Outcome out = store_failure(got.error(), false);
+            out.result.sense->information(files - done);
+            return out;
+        }
+        if (got->kind == storage::ReadKind::EndOfData) return {Result::check(eod_sense(files - done, false))};
+        if (got->kind == storage::ReadKind::Filemark) ++done;
+    }
+    return {Result::good()};
+}
+
+Outcome verify_to_eod(storage::Cartridge& c) {
+    for (;;) {
+        auto got = c.read_next({});
+        if (!got.ok()) return store_failure(got.error(), false);
+        if (got->kind == storage::ReadKind::EndOfData) return {Result::good()};
+    }
+}
+
+Outcome verify_blocks(storage::Cartridge& c, const VerifyCdb& v, uint32_t block_length) {
+    const uint32_t count = v.fixed ? v.length : 1;
+    const uint32_t expected = v.fixed ? block_length : v.length;
+    for (uint32_t i = 0; i < count; ++i) {
+        const uint64_t residual = v.fixed ? count - i : v.length;
+        auto got = c.read_next({});
+        if (!got.ok()) {
+            Outcome out = store_failure(got.error(), false);
+            out.result.sense->information(residual);
+            return out;
+        }
+        switch (got->kind) {
+            case storage::ReadKind::EndOfData: return {Result::check(eod_sense(residual, false))};
+            case storage::ReadKind::Filemark: return {Result::check(filemark_sense(residual))};
+            case storage::ReadKind::Record: break;
+        }
+        if (got->bad) {
+            return {Result::check(scsi::Sense(scsi::SenseKey::MediumError, asc::kUnrecoveredReadError).information(residual))};
+        }
+        if (got->length != expected) {
+            const int64_t info = v.fixed ? int64_t(residual) : int64_t(v.length) - int64_t(got->length);
+            return {Result::check(ili_sense(info))};
+        }
+    }
+    return {Result::good()};
+}
+
+Result verify6(Exec& x, TapeDrive& d) {
+    scsi::CdbReader r(x.cdb());
+    VerifyCdb v;
+    r.reserved(1, 0xC0);
+    v.vte = r.bit(1, 5);
+    v.vbf = r.bit(1, 3);
+    v.immed = r.bit(1, 2);
+    v.fixed = r.bit(1, 0);
+    v.length = r.be24(2);
+    r.require(!r.bit(1, 4), 1, 4);  // VLBPM: no logical block protection
+    r.require(!r.bit(1, 1), 1, 1);  // BYTCMP: compare with data-out is not supported
+    r.require(!(v.vte && v.vbf), 1, 3);
+    r.require(!(v.vbf && v.fixed), 1, 0);
+    if (r.error()) return Result::check(*r.error());
+    if (auto s = d.medium_ready()) return Result::check(*s);
+    const uint32_t block_length = d.block_length();
+    if (v.fixed && block_length == 0) return Result::check(scsi::Sense::invalid_cdb_field(1, 0));
+    if (!v.vte && v.length == 0) return Result::good();
+    if (!v.vte && !v.vbf && !v.fixed && v.length > kMaxBlockLength) {
+        return Result::check(scsi::Sense::invalid_cdb_field(2));
+    }
+    return d.run_job(
+        x.task(),
+        [v, block_length](storage::Cartridge& c) {
+            if (v.vte) return verify_to_eod(c);
+            if (v.vbf) return verify_files(c, v.length);
+            return verify_blocks(c, v, block_length);
+        },
+        TapeDrive::Motion::None, v.immed);
+}
+
+}  // namespace
+
+void register_read_write(LogicalUnit& lu, TapeDrive& drive) {
+    auto& cmds = lu.commands();
+    cmds.add(command(drive, kRead6, std::nullopt, "READ(6)", {kRead6, 0x03, 0xFF, 0xFF, 0xFF, kControlUsage}, kData,
+                     read6));
+    cmds.add(command(drive, kWrite6, std::nullopt, "WRITE(6)", {kWrite6, 0x01, 0xFF, 0xFF, 0xFF, kControlUsage}, kData,
+                     write6));
+    cmds.add(command(drive, kWriteFilemarks6, std::nullopt, "WRITE FILEMARKS(6)",
+                     {kWriteFilemarks6, 0x03, 0xFF, 0xFF, 0xFF, kControlUsage}, kData, write_filemarks6));
+    cmds.add(command(drive, kVerify6, std::nullopt, "VERIFY(6)", {kVerify6, 0x3F, 0xFF, 0xFF, 0xFF, kControlUsage},
+                     kLong, verify6));
+}
+
+}  // namespace vtl::ssc
