@@ -42,6 +42,20 @@ struct CommandInfo {
     Handler handler;
 };
 
+// The usual entry: ordered, unit attentions reported, conflicts under another nexus's RESERVE.
+// Callers change those fields afterwards where a command differs.
+inline CommandInfo make_command(uint8_t opcode, std::string name, std::vector<uint8_t> usage,
+                                uint32_t nominal_timeout_s, uint32_t recommended_timeout_s, Handler handler) {
+    CommandInfo info;
+    info.opcode = opcode;
+    info.name = std::move(name);
+    info.usage = std::move(usage);
+    info.nominal_timeout_s = nominal_timeout_s;
+    info.recommended_timeout_s = recommended_timeout_s;
+    info.handler = std::move(handler);
+    return info;
+}
+
 class CommandSet {
 public:
     void add(CommandInfo info);

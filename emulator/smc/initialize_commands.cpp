@@ -84,17 +84,6 @@ Result initialize_with_range(Exec& x, MediumChanger& changer) {
     return initialize(x, changer, std::get<WithRangeCdb>(decoded).range);
 }
 
-CommandInfo command(uint8_t opcode, std::string name, std::vector<uint8_t> usage, Handler handler) {
-    CommandInfo info;
-    info.opcode = opcode;
-    info.name = std::move(name);
-    info.usage = std::move(usage);
-    info.nominal_timeout_s = kNominalTimeout;
-    info.recommended_timeout_s = kRecommendedTimeout;
-    info.handler = std::move(handler);
-    return info;
-}
-
 std::vector<uint8_t> with_range_usage(uint8_t opcode) {
     return {opcode, 0x03, 0xFF, 0xFF, 0x00, 0x00, 0xFF, 0xFF, 0x00, kControlUsage};
 }
@@ -103,18 +92,19 @@ std::vector<uint8_t> with_range_usage(uint8_t opcode) {
 
 void register_initialize_commands(LogicalUnit& lu, MediumChanger& changer) {
     MediumChanger* c = &changer;
-    lu.commands().add(command(op::kInitializeElementStatus, "INITIALIZE ELEMENT STATUS",
-                              {op::kInitializeElementStatus, 0x00, 0x00, 0x00, 0x00, kControlUsage},
-                              [c](Exec& x) { return initialize_element_status(x, *c); }));
-    lu.commands().add(command(op::kInitializeElementStatusWithRange, "INITIALIZE ELEMENT STATUS WITH RANGE",
-                              with_range_usage(op::kInitializeElementStatusWithRange),
-                              [c](Exec& x) { return initialize_with_range(x, *c); }));
+    lu.commands().add(make_command(op::kInitializeElementStatus, "INITIALIZE ELEMENT STATUS",
+                                   {op::kInitializeElementStatus, 0x00, 0x00, 0x00, 0x00, kControlUsage},
+                                   kNominalTimeout, kRecommendedTimeout,
+                                   [c](Exec& x) { return initialize_element_status(x, *c); }));
+    lu.commands().add(make_command(op::kInitializeElementStatusWithRange, "INITIALIZE ELEMENT STATUS WITH RANGE",
+                                   with_range_usage(op::kInitializeElementStatusWithRange), kNominalTimeout,
+                                   kRecommendedTimeout, [c](Exec& x) { return initialize_with_range(x, *c); }));
     // The personality's traits, straight from the config: the library is still being built.
     if (traits(changer.library().config().personality).accepts_e7) {
-        lu.commands().add(command(op::kVendorInitializeElementStatusWithRange,
-                                  "INITIALIZE ELEMENT STATUS WITH RANGE (vendor)",
-                                  with_range_usage(op::kVendorInitializeElementStatusWithRange),
-                                  [c](Exec& x) { return initialize_with_range(x, *c); }));
+        lu.commands().add(make_command(op::kVendorInitializeElementStatusWithRange,
+                                       "INITIALIZE ELEMENT STATUS WITH RANGE (vendor)",
+                                       with_range_usage(op::kVendorInitializeElementStatusWithRange), kNominalTimeout,
+                                       kRecommendedTimeout, [c](Exec& x) { return initialize_with_range(x, *c); }));
     }
 }
 

@@ -113,34 +113,22 @@ Result position_to_element(Exec& x, MediumChanger& changer) {
     });
 }
 
-CommandInfo command(uint8_t opcode, std::string name, std::vector<uint8_t> usage, uint32_t nominal,
-                    uint32_t recommended, Handler handler) {
-    CommandInfo info;
-    info.opcode = opcode;
-    info.name = std::move(name);
-    info.usage = std::move(usage);
-    info.nominal_timeout_s = nominal;
-    info.recommended_timeout_s = recommended;
-    info.handler = std::move(handler);
-    return info;
-}
-
 }  // namespace
 
 void register_move_commands(LogicalUnit& lu, MediumChanger& changer) {
     MediumChanger* c = &changer;
-    lu.commands().add(command(op::kMoveMedium, "MOVE MEDIUM",
-                              {op::kMoveMedium, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x01,
-                               kControlUsage},
-                              kMoveNominal, kMoveRecommended, [c](Exec& x) { return move_medium(x, *c); }));
-    lu.commands().add(command(op::kExchangeMedium, "EXCHANGE MEDIUM",
-                              {op::kExchangeMedium, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x03,
-                               kControlUsage},
-                              kExchangeNominal, kExchangeRecommended, [c](Exec& x) { return exchange_medium(x, *c); }));
-    lu.commands().add(command(op::kPositionToElement, "POSITION TO ELEMENT",
-                              {op::kPositionToElement, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x01, kControlUsage},
-                              kPositionNominal, kPositionRecommended,
-                              [c](Exec& x) { return position_to_element(x, *c); }));
+    lu.commands().add(
+        make_command(op::kMoveMedium, "MOVE MEDIUM",
+                     {op::kMoveMedium, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x01, kControlUsage},
+                     kMoveNominal, kMoveRecommended, [c](Exec& x) { return move_medium(x, *c); }));
+    lu.commands().add(
+        make_command(op::kExchangeMedium, "EXCHANGE MEDIUM",
+                     {op::kExchangeMedium, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x03, kControlUsage},
+                     kExchangeNominal, kExchangeRecommended, [c](Exec& x) { return exchange_medium(x, *c); }));
+    lu.commands().add(
+        make_command(op::kPositionToElement, "POSITION TO ELEMENT",
+                     {op::kPositionToElement, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x01, kControlUsage},
+                     kPositionNominal, kPositionRecommended, [c](Exec& x) { return position_to_element(x, *c); }));
 }
 
 }  // namespace vtl::smc

@@ -240,29 +240,18 @@ Result request_volume_element_address(Exec& x, MediumChanger& changer) {
     return Result::good(element_report(lib, chosen, options), c.allocation);
 }
 
-CommandInfo command(uint8_t opcode, std::string name, std::vector<uint8_t> usage, Handler handler) {
-    CommandInfo info;
-    info.opcode = opcode;
-    info.name = std::move(name);
-    info.usage = std::move(usage);
-    info.nominal_timeout_s = kNominalTimeout;
-    info.recommended_timeout_s = kRecommendedTimeout;
-    info.handler = std::move(handler);
-    return info;
-}
-
 }  // namespace
 
 void register_volume_tag_commands(LogicalUnit& lu, MediumChanger& changer) {
     MediumChanger* c = &changer;
-    lu.commands().add(command(op::kSendVolumeTag, "SEND VOLUME TAG",
-                              {op::kSendVolumeTag, 0x0F, 0xFF, 0xFF, 0x00, 0x1F, 0x00, 0x00, 0xFF, 0xFF, 0x00,
-                               kControlUsage},
-                              [c](Exec& x) { return send_volume_tag(x, *c); }));
-    lu.commands().add(command(op::kRequestVolumeElementAddress, "REQUEST VOLUME ELEMENT ADDRESS",
-                              {op::kRequestVolumeElementAddress, 0x1F, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0xFF, 0xFF, 0xFF,
-                               0x00, kControlUsage},
-                              [c](Exec& x) { return request_volume_element_address(x, *c); }));
+    lu.commands().add(
+        make_command(op::kSendVolumeTag, "SEND VOLUME TAG",
+                     {op::kSendVolumeTag, 0x0F, 0xFF, 0xFF, 0x00, 0x1F, 0x00, 0x00, 0xFF, 0xFF, 0x00, kControlUsage},
+                     kNominalTimeout, kRecommendedTimeout, [c](Exec& x) { return send_volume_tag(x, *c); }));
+    lu.commands().add(make_command(
+        op::kRequestVolumeElementAddress, "REQUEST VOLUME ELEMENT ADDRESS",
+        {op::kRequestVolumeElementAddress, 0x1F, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0xFF, 0xFF, 0xFF, 0x00, kControlUsage},
+        kNominalTimeout, kRecommendedTimeout, [c](Exec& x) { return request_volume_element_address(x, *c); }));
 }
 
 }  // namespace vtl::smc

@@ -235,29 +235,19 @@ LogPage temperature_page() {
     return p;
 }
 
-CommandInfo command(uint8_t opcode, std::string name, std::vector<uint8_t> usage, Handler handler) {
-    CommandInfo info;
-    info.opcode = opcode;
-    info.name = std::move(name);
-    info.usage = std::move(usage);
-    info.nominal_timeout_s = kNominalTimeout;
-    info.recommended_timeout_s = kRecommendedTimeout;
-    info.handler = std::move(handler);
-    return info;
-}
-
 }  // namespace
 
 void register_log_commands(LogicalUnit& lu) {
     using namespace scsi::op;
-    auto sense = command(kLogSense, "LOG SENSE",
-                         {kLogSense, 0x03, 0xFF, 0xFF, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, kControlUsage}, log_sense);
+    auto sense =
+        make_command(kLogSense, "LOG SENSE", {kLogSense, 0x03, 0xFF, 0xFF, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, kControlUsage},
+                     kNominalTimeout, kRecommendedTimeout, log_sense);
     // Reading counters does not disturb the reservation holder, so RESERVE lets it through.
     sense.allowed_when_reserved = [](std::span<const uint8_t>) { return true; };
     lu.commands().add(std::move(sense));
-    lu.commands().add(command(kLogSelect, "LOG SELECT",
-                              {kLogSelect, 0x03, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, kControlUsage},
-                              log_select));
+    lu.commands().add(make_command(kLogSelect, "LOG SELECT",
+                                   {kLogSelect, 0x03, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, kControlUsage},
+                                   kNominalTimeout, kRecommendedTimeout, log_select));
     lu.log_pages().add(temperature_page());
 }
 

@@ -242,29 +242,21 @@ ModePage informational_exceptions_page() {
     return p;
 }
 
-CommandInfo command(uint8_t opcode, std::string name, std::vector<uint8_t> usage, Handler handler) {
-    CommandInfo info;
-    info.opcode = opcode;
-    info.name = std::move(name);
-    info.usage = std::move(usage);
-    info.nominal_timeout_s = kNominalTimeout;
-    info.recommended_timeout_s = kRecommendedTimeout;
-    info.handler = std::move(handler);
-    return info;
-}
-
 }  // namespace
 
 void register_mode_commands(LogicalUnit& lu) {
     using namespace scsi::op;
     auto& cmds = lu.commands();
-    cmds.add(command(kModeSense6, "MODE SENSE(6)", {kModeSense6, 0x08, 0xFF, 0xFF, 0xFF, kControlUsage}, mode_sense));
-    cmds.add(command(kModeSense10, "MODE SENSE(10)",
-                     {kModeSense10, 0x18, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, kControlUsage}, mode_sense));
-    cmds.add(command(kModeSelect6, "MODE SELECT(6)", {kModeSelect6, 0x11, 0x00, 0x00, 0xFF, kControlUsage},
-                     mode_select));
-    cmds.add(command(kModeSelect10, "MODE SELECT(10)",
-                     {kModeSelect10, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, kControlUsage}, mode_select));
+    cmds.add(make_command(kModeSense6, "MODE SENSE(6)", {kModeSense6, 0x08, 0xFF, 0xFF, 0xFF, kControlUsage},
+                          kNominalTimeout, kRecommendedTimeout, mode_sense));
+    cmds.add(make_command(kModeSense10, "MODE SENSE(10)",
+                          {kModeSense10, 0x18, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0xFF, 0xFF, kControlUsage},
+                          kNominalTimeout, kRecommendedTimeout, mode_sense));
+    cmds.add(make_command(kModeSelect6, "MODE SELECT(6)", {kModeSelect6, 0x11, 0x00, 0x00, 0xFF, kControlUsage},
+                          kNominalTimeout, kRecommendedTimeout, mode_select));
+    cmds.add(make_command(kModeSelect10, "MODE SELECT(10)",
+                          {kModeSelect10, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, kControlUsage},
+                          kNominalTimeout, kRecommendedTimeout, mode_select));
 
     auto& pages = lu.mode_pages();
     pages.add(control_page());

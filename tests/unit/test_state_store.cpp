@@ -50,8 +50,6 @@ std::string barcode_at(const Library& lib, uint16_t address) {
 
 uintmax_t journal_size(const config::LibraryConfig& cfg) { return fs::file_size(cfg.state_dir / StateStore::kJournalName); }
 
-spdlog::logger& logger() { return *spdlog::default_logger(); }
-
 std::string open_error(const config::LibraryConfig& cfg) {
     VirtualClock clock;
     try {
