@@ -182,6 +182,7 @@ private:
     MoveId accept(OperationPtr op);
     void enqueue_leg(Operation& op, bool chained);
     std::optional<scsi::Sense> leg_started(MoveId id, uint16_t robot, Duration& pick_time);
+    bool hold_for_unload(MoveId id, std::function<void()> resume);
     std::optional<scsi::Sense> leg_picked(MoveId id, uint16_t robot);
     std::optional<scsi::Sense> leg_placed(MoveId id, uint16_t robot);
     void leg_done(MoveId id, std::optional<scsi::Sense> result);

@@ -155,6 +155,9 @@ void Library::enqueue_leg(Operation& op, bool chained) {
         m.place_time = way + Duration(config_.timings.place);
         if (leg.swap) m.place_time += Duration(config_.timings.pick);  // takes the other medium too
         m.started = [this, id](uint16_t robot, Duration& pick) { return leg_started(id, robot, pick); };
+        m.hold_pick = [this, id](uint16_t, std::function<void()> resume) {
+            return hold_for_unload(id, std::move(resume));
+        };
         m.picked = [this, id](uint16_t robot) { return leg_picked(id, robot); };
         m.placed = [this, id](uint16_t robot) { return leg_placed(id, robot); };
     }
@@ -200,6 +203,25 @@ std::optional<scsi::Sense> Library::leg_started(MoveId id, uint16_t robot, Durat
     }
     if (unloading) pick_time += Duration(config_.timings.unload);
     return std::nullopt;
+}
+
+// The unload time is a model: the drive may take longer (a rewind first, its medium closing on
+// the I/O thread). The robot then waits at the drive until it has ejected the cartridge.
+bool Library::hold_for_unload(MoveId id, std::function<void()> resume) {
+    const auto it = operations_.find(id);
+    if (it == operations_.end()) return false;
+    const Leg& leg = it->second->legs[it->second->leg];
+    if (leg.carrying) return false;
+    std::vector<uint16_t> holders{leg.from};
+    if (leg.swap) holders.push_back(leg.to);
+    for (const uint16_t a : holders) {
+        DriveMechanism* drive = drive_at(a);
+        if (drive && drive->state() == State::Unloading) {
+            drive->eject([resume = std::move(resume)](std::optional<scsi::Sense>) { resume(); });
+            return true;
+        }
+    }
+    return false;
 }
 
 std::optional<scsi::Sense> Library::leg_picked(MoveId id, uint16_t robot) {

@@ -96,6 +96,10 @@ void Robots::phase_done(size_t robot, MotionId id) {
     Running& run = *robots_[robot];
     run.timer = 0;
     if (run.phase == MotionPhase::Picking) {
+        if (run.motion.hold_pick &&
+            run.motion.hold_pick(addresses_[robot], [this, robot, id] { phase_done(robot, id); })) {
+            return;
+        }
         if (run.motion.picked) {
             if (auto failed = run.motion.picked(addresses_[robot])) {
                 finish(robot, std::move(failed));

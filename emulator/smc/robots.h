@@ -33,6 +33,9 @@ struct Motion {
     std::function<bool()> ready;
     // Run on the clock thread at each phase change; `picked` moves the cartridge into the
     // robot's element, `placed` out of it. Either may fail the motion by returning a sense.
+    // At the end of the pick phase, before `picked`: true holds the robot at the source until
+    // `resume` is called (a drive still unloading), then it asks again.
+    std::function<bool(uint16_t robot, std::function<void()> resume)> hold_pick;
     std::function<std::optional<scsi::Sense>(uint16_t robot)> picked;
     std::function<std::optional<scsi::Sense>(uint16_t robot)> placed;
     // The motion's end: nullopt on success.

@@ -207,6 +207,34 @@ TEST(LibraryMoves, MoveOutOfALoadedDriveUnloadsItFirst) {
     EXPECT_TRUE(Senses(tur(host), 0x2, 0x3A, 0x00));
 }
 
+// The library's unload time is a model; a drive that takes longer (here a 30 s rewind of a
+// written tape before the unload) keeps the robot waiting at its mouth instead of failing the
+// move with 04/53/00.
+TEST(LibraryMoves, RobotWaitsForADriveThatUnloadsSlowerThanTheModel) {
+    auto cfg = small_library();
+    cfg.timings.rewind = config::MotionTime{.time = config::Millis(30'000)};
+    Lib t(cfg);
+    ASSERT_FALSE(t.move(t.s(1), t.d(0)));
+    fixtures::Initiator host(*t.lib.find("drive0"), t.clock);
+    host.clear_power_on_attention();
+    while (tur(host)) {  // 28/00 after the load
+    }
+    const auto write = host.send({0x0A, 0x00, 0x00, 0x02, 0x00, 0x00}, 0, std::vector<uint8_t>(512, 0x5A));
+    ASSERT_EQ(write.status, scsi::Status::Good);
+
+    Outcome o;
+    t.lib.start_move(MoveRequest{.source = t.d(0), .destination = t.s(1)}, o.callback());
+    t.clock.advance(30s);  // past travel 3 + unload 15 + pick 2: the drive is still rewinding
+    EXPECT_EQ(t.lib.drive_at(t.d(0))->state(), State::Unloading);
+    EXPECT_EQ(barcode_at(t.lib, t.d(0)), "A00001L8");
+    EXPECT_EQ(o.calls, 0);
+    t.clock.advance(60s);
+    EXPECT_EQ(o.calls, 1);
+    EXPECT_FALSE(o.sense) << (o.sense ? int(o.sense->code().asc) : 0);
+    EXPECT_EQ(barcode_at(t.lib, t.s(1)), "A00001L8");
+    EXPECT_EQ(t.lib.drive_at(t.d(0))->state(), State::Empty);
+}
+
 TEST(LibraryMoves, IbmRefusesAThreadedDriveUntilTheHostUnloadsIt) {
     Lib t(small_library(Personality::IbmTs4500));
     ASSERT_FALSE(t.move(t.s(1), t.d(0)));
