@@ -143,7 +143,8 @@ Result locate10(Exec& x, TapeDrive& d) {
     scsi::CdbReader r(x.cdb());
     LocateRequest q;
     r.reserved(1, 0xF8).reserved(2).reserved(7);
-    r.require(!r.bit(1, 2), 1, 2);  // BT: LTO has no device-specific block addresses
+    // BT=1 asks for a device-specific block address. LTO has none distinct from the logical
+    // object identifier, so both mean the same; Linux st sets BT=1 unless told scsi2logical.
     q.change_partition = r.bit(1, 1);
     q.immed = r.bit(1, 0);
     q.identifier = r.be32(3);

@@ -117,17 +117,28 @@ TEST(SscPositioning, LocateSixteenByObjectFileAndEndOfData) {
     ASSERT_TRUE(IsGood(t.send(rewind())));
     EXPECT_TRUE(IsStreamCheck(t.send(locate16(100)), 0x8, 0x00, 0x05, std::nullopt));
     EXPECT_EQ(t.object(), 9u);
-    // DEST_TYPE 2 is reserved, BAM is not supported, BT is not supported.
+    // DEST_TYPE 2 is reserved, BAM is not supported.
     EXPECT_TRUE(IsCheck(t.send(locate16(1, false, 0, 2)), invalid_cdb(1, 5)));
     auto bam = locate16(1);
     bam[2] = 1;
     EXPECT_TRUE(IsCheck(t.send(bam), invalid_cdb(2, 0)));
-    auto bt = locate10(1);
-    bt[1] |= 0x04;
-    EXPECT_TRUE(IsCheck(t.send(bt), invalid_cdb(1, 2)));
     // A partition that does not exist.
     EXPECT_TRUE(IsCheck(t.send(locate10(0, true, 1)), invalid_cdb(8)));
     EXPECT_EQ(t.object(), 9u);
+}
+
+// Linux st sends LOCATE(10) with BT=1 (block address type) unless set to scsi2logical; an LTO
+// drive's block addresses are its logical object identifiers, so it lands on the same object.
+TEST(SscPositioning, LocateTenWithBlockAddressTypeGoesToTheSameObject) {
+    Layout t;
+    auto bt = locate10(4);
+    bt[1] |= 0x04;
+    EXPECT_TRUE(IsGood(t.send(bt)));
+    EXPECT_EQ(t.object(), 4u);
+    bt = locate10(7);
+    bt[1] |= 0x04;
+    EXPECT_TRUE(IsGood(t.send(bt)));
+    EXPECT_EQ(t.object(), 7u);
 }
 
 TEST(SscPositioning, RewindGoesToBeginningOfPartitionZero) {
