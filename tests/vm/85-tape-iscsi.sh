@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The SSC tape drive through st over iSCSI (open-iscsi logged in to 127.0.0.1 in the VM), where
+# commands are not capped at tcm_loop's 1 MiB: the same positioning suite as 80-tape-loop with
+# variable records from 64 KiB up to 8 MiB (dd, read back byte-identical, exact `mt tell` and
+# `mt status` after rewind, fsf, bsf, eod, seek, weof; tar to tape and back), fixed-block mode
+# with 64 KiB and 1 MiB blocks, and the short-read suite (st without and with SILI, READ(6)
+# through sg_raw with its ILI sense and residual). Library: tests/vm/configs/tape-drive.toml.
+# The suites are the functions of 80-tape-loop.sh (sourced; its own test body does not run).
+# shellcheck source=tests/vm/80-tape-loop.sh
+source "$(dirname "$0")/80-tape-loop.sh"
+
+T0=$SECONDS
+require_vtld_tcmu
+step "modules"
+load_lio_modules iscsi_target_mod iscsi_tcp
+tape_setup_work
+
+step "start $VTLD --config ${TAPE_CONFIG#"$VTL_REPO"/}, scripts/lio up --fabric iscsi"
+start_vtld --config "$TAPE_CONFIG"
+iqn=""
+cleanup() {
+    [[ -n $iqn ]] && iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout >/dev/null 2>&1
+    stop_iscsid
+    "$LIO" down --all -q 2>/dev/null || true
+    kill -TERM "$VTLD_PID" 2>/dev/null || true
+}
+trap cleanup EXIT
+expect "lio up" "$LIO" up --vtld "$VTLD" --config "$TAPE_CONFIG" --fabric iscsi --handler-wait 60
+iqn=$(awk '$1 == "iscsi" {print $3}' "/run/vtl-lio/$TAPE_LIB.state")
+iqn=${iqn##*/}
+[[ -n $iqn ]] || fail "no iSCSI target in /run/vtl-lio/$TAPE_LIB.state"
+
+step "iscsid, discovery, login to $iqn"
+start_iscsid
+wait_for 30 "iscsid starts and discovery answers" iscsiadm -m discovery -t st -p 127.0.0.1
+expect "login" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --login
+three_luns() { (($(lsscsi -t | grep -c "$iqn") == 3)); }
+wait_for 60 "three LUNs (changer, two drives) behind $iqn" three_luns
+lsscsi -t -g | tee "$TEST_OUT/lsscsi.txt"
+
+lun_sg() { grep -E "^\[[0-9]+:[0-9]+:[0-9]+:$1\] .*$iqn" "$TEST_OUT/lsscsi.txt" | grep -o '/dev/sg[0-9]*'; }
+CSG=$(lun_sg 0) || fail "no changer at LUN 0"
+DSG=$(lun_sg 1) || fail "no drive at LUN 1"
+nst_of_sg() {
+    local d n
+    for _ in $(seq 100); do
+        for d in "/sys/class/scsi_generic/${1##*/}/device/scsi_tape/"nst*; do
+            n=${d##*/}
+            [[ $n =~ ^nst[0-9]+$ && -c /dev/$n ]] && { echo "/dev/$n"; return 0; }
+        done
+        sleep 0.2
+    done
+    return 1
+}
+NST=$(nst_of_sg "$DSG") || fail "st did not bind to $DSG (no scsi_tape/nstN)"
+echo "changer $CSG; drive0 $DSG $NST"
+
+step "mtx load 1 0; wait for the drive"
+load_cartridge "$CSG" "$DSG"
+
+tape_positioning_suite $((8 * MiB))
+tape_fixed_suite $((64 * KiB)) $((1 * MiB))
+tape_short_read_suite "$DSG"
+tape_finish "$CSG"
+
+step "logout, down, SIGTERM vtld"
+expect "logout" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout
+iqn=""
+stop_iscsid
+expect "lio down" "$LIO" down
+trap - EXIT
+stop_vtld
+echo "85-tape-iscsi passed in $((SECONDS - T0)) s"
