@@ -67,6 +67,7 @@ void LogicalUnit::submit(const TaskPtr& task) {
     log_->debug("[{}] tag={:#x} {} submitted by {}", name_, task->tag(),
                 cdb.empty() ? std::string("(empty CDB)") : fmt::format("opcode {:02X}h", cdb[0]),
                 task->nexus().initiator);
+    task->submitted_ = clock_.now();
     unit_attentions_.contact(task->nexus());
 
     const size_t needed = scsi::cdb_length(cdb);
@@ -122,9 +123,40 @@ void LogicalUnit::start(const TaskPtr& task) {
 
     task->ordered_ = info->queueing == Queueing::Ordered;
     log_->debug("[{}] tag={:#x} {} start", name_, task->tag(), info->name);
+    for (LuHooks* h : hooks_) {
+        if (auto instead = h->before(*this, task, *info)) {
+            if (!instead->is_pending) finish(task, std::move(*instead));
+            return;
+        }
+    }
+    run_handler(task, *info);
+}
+
+void LogicalUnit::run_handler(const TaskPtr& task, const CommandInfo& info) {
     Exec exec(*this, task);
-    Result result = info->handler(exec);
+    Result result = info.handler(exec);
     if (!result.is_pending) finish(task, std::move(result));
+}
+
+void LogicalUnit::run(const TaskPtr& task) {
+    if (task->done() || std::find(active_.begin(), active_.end(), task) == active_.end()) return;
+    task->abort_handler_ = nullptr;  // the hook's, for the time it kept the task
+    const auto full = task->cdb();
+    const auto match = commands_.find(full.first(scsi::cdb_length(full)));
+    if (match.info) run_handler(task, *match.info);
+}
+
+void LogicalUnit::add_hooks(LuHooks* hooks) {
+    if (std::find(hooks_.begin(), hooks_.end(), hooks) == hooks_.end()) hooks_.push_back(hooks);
+}
+
+void LogicalUnit::remove_hooks(LuHooks* hooks) { std::erase(hooks_, hooks); }
+
+void LogicalUnit::expire(const TaskPtr& task, Result result) {
+    if (task->done() || std::find(active_.begin(), active_.end(), task) == active_.end()) return;
+    if (auto handler = std::move(task->abort_handler_)) handler();
+    log_->warn("[{}] tag={:#x} given up by the device", name_, task->tag());
+    finish(task, std::move(result));
 }
 
 void LogicalUnit::complete(const TaskPtr& task, Result result) {
@@ -140,6 +172,9 @@ void LogicalUnit::finish(const TaskPtr& task, Result result) {
     const auto cdb = task->cdb();
     const auto match = commands_.find(cdb.first(std::min(cdb.size(), scsi::cdb_length(cdb))));
 
+    if (result.status != scsi::Status::TaskAborted) {
+        for (LuHooks* h : hooks_) h->after(*this, *task, result);
+    }
     task->status_ = result.status;
     if (result.sense) task->sense_data_ = result.sense->encode(sense_format());
     const uint32_t expected = task->command().data_in_length;
@@ -161,6 +196,7 @@ void LogicalUnit::finish(const TaskPtr& task, Result result) {
         log_->debug("[{}] tag={:#x} -> {} data-in {} residual {}", name_, task->tag(), status_name(result.status),
                     task->data_in_.size(), task->residual_);
     }
+    for (LuHooks* h : hooks_) h->completed(*this, *task);
     if (task->on_complete_) task->on_complete_(*task);
     if (task->ordered_) dispatch_waiting();
 }

@@ -13,6 +13,7 @@
 
 #include "core/clock.h"
 #include "core/command_set.h"
+#include "core/lu_hooks.h"
 #include "core/task.h"
 #include "core/unit_attention.h"
 #include "device/device.h"
@@ -44,8 +45,17 @@ public:
     // was aborted meanwhile.
     void complete(const TaskPtr& task, Result result);
     bool abort_task(const Nexus& nexus, uint64_t tag);
+    // Ends a task the device gave up on (a bridge timer): its abort handler runs as for ABORT
+    // TASK (the operation behind it follows its abort policy), then it completes with `result`.
+    void expire(const TaskPtr& task, Result result);
     void lun_reset(const Nexus& by);
     void nexus_loss(const Nexus& nexus);
+
+    // Fault plan, trace, statistics (core/lu_hooks.h). Not owned; remove before destroying.
+    void add_hooks(LuHooks* hooks);
+    void remove_hooks(LuHooks* hooks);
+    // Runs the handler of a task a LuHooks::before kept (after a delay).
+    void run(const TaskPtr& task);
 
     // For device semantics and SPC handlers.
     const std::string& name() const { return name_; }
@@ -78,6 +88,7 @@ private:
     void abort_one(const TaskPtr& task);
     void dispatch_waiting();
     bool ordered_running() const;
+    void run_handler(const TaskPtr& task, const CommandInfo& info);
 
     std::string name_;
     Clock& clock_;
@@ -95,6 +106,7 @@ private:
     std::deque<TaskPtr> waiting_;        // ordered tasks behind the one in progress
     // Set during task management: queued tasks start only once its cleanup is done.
     bool managing_ = false;
+    std::vector<LuHooks*> hooks_;
 };
 
 // What a handler sees: its task and the logical unit that runs it.

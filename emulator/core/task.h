@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "scsi/sense.h"
 #include "scsi/status.h"
 
@@ -97,6 +98,9 @@ public:
     // The device had more data-in than the initiator's buffer holds.
     bool overflow() const { return overflow_; }
 
+    // When the logical unit received it (the trace's and statistics' latency start).
+    TimePoint submitted() const { return submitted_; }
+
     // Device code that keeps a task (a robot motion, a long locate) registers what to do if it
     // is aborted. The logical unit calls it once, then completes the task with TASK ABORTED.
     void on_abort(std::function<void()> fn) { abort_handler_ = std::move(fn); }
@@ -114,6 +118,7 @@ private:
     std::vector<uint8_t> data_in_;
     uint32_t residual_ = 0;
     bool overflow_ = false;
+    TimePoint submitted_{};
 };
 
 using TaskPtr = std::shared_ptr<Task>;

@@ -336,3 +336,101 @@ TEST_F(LogicalUnitTest, AttentionsQueueInOrderWithoutDuplicatesAndResetSupersede
     expect_sense(a.send(noop()), 0x06, 0x29, 0x03);
     EXPECT_EQ(a.send(noop()).status, Status::Good);
 }
+
+namespace {
+
+// A hook that can refuse, delay or alter commands and records what completed.
+class RecordingHooks final : public vtl::LuHooks {
+public:
+    std::optional<vtl::Result> refuse;
+    std::optional<vtl::Duration> delay;
+    bool flip_first_byte = false;
+    std::vector<std::pair<uint8_t, Status>> completions;
+
+    std::optional<vtl::Result> before(vtl::LogicalUnit& lu, const vtl::TaskPtr& task, const vtl::CommandInfo&) override {
+        if (refuse) return refuse;
+        if (!delay) return std::nullopt;
+        auto timer = lu.clock().schedule_after(*delay, [&lu, task] { lu.run(task); });
+        task->on_abort([&lu, timer] { lu.clock().cancel(timer); });
+        return vtl::Result::pending();
+    }
+    void after(vtl::LogicalUnit&, const vtl::Task&, vtl::Result& r) override {
+        if (flip_first_byte && !r.data.empty()) r.data[0] ^= 0xFF;
+    }
+    void completed(vtl::LogicalUnit&, const vtl::Task& t) override { completions.emplace_back(t.cdb()[0], t.status()); }
+};
+
+class HookedLogicalUnitTest : public LogicalUnitTest {
+protected:
+    HookedLogicalUnitTest() {
+        a.clear_power_on_attention();
+        lu.add_hooks(&hooks);
+    }
+    ~HookedLogicalUnitTest() override { lu.remove_hooks(&hooks); }
+    RecordingHooks hooks;
+};
+
+}  // namespace
+
+TEST_F(HookedLogicalUnitTest, BeforeHookEndsTheTaskWithoutRunningTheHandler) {
+    hooks.refuse = vtl::Result::with_status(Status::Busy);
+    EXPECT_EQ(a.send(slow()).status, Status::Busy);
+    EXPECT_EQ(device.slow_started, 0);
+    ASSERT_EQ(hooks.completions.size(), 1u);
+    EXPECT_EQ(hooks.completions[0], std::make_pair(kSlow, Status::Busy));
+}
+
+TEST_F(HookedLogicalUnitTest, DelayedTaskRunsItsHandlerWhenTheHookSaysSoAndKeepsTheQueueOrder) {
+    hooks.delay = 1min;
+    auto first = a.submit({kData, 0, 0, 0, 10, 0, 0, 0, 0, 0}, 10);
+    auto behind = a.submit(noop());
+    clock.advance(59s);
+    EXPECT_FALSE(first.done());
+    EXPECT_FALSE(behind.done());
+    clock.advance(1s);
+    ASSERT_TRUE(first.done());
+    EXPECT_EQ(first.response().data.size(), 10u);
+    EXPECT_FALSE(behind.done());  // delayed in turn
+    clock.advance(1min);
+    EXPECT_EQ(behind.response().status, Status::Good);
+}
+
+TEST_F(HookedLogicalUnitTest, AbortOfADelayedTaskCancelsTheDelay) {
+    hooks.delay = 1min;
+    auto p = a.submit(slow());
+    ASSERT_TRUE(a.abort(p));
+    EXPECT_EQ(p.response().status, Status::TaskAborted);
+    clock.advance(10min);
+    EXPECT_EQ(device.slow_started, 0);
+    ASSERT_EQ(hooks.completions.size(), 1u);
+    EXPECT_EQ(hooks.completions[0].second, Status::TaskAborted);
+}
+
+TEST_F(HookedLogicalUnitTest, AfterHookChangesTheDataReturned) {
+    hooks.flip_first_byte = true;
+    auto r = a.send({kData, 0, 0, 0, 4, 0, 0, 0, 0, 0}, 4);
+    EXPECT_EQ(r.data, (std::vector<uint8_t>{0xFF, 1, 2, 3}));
+}
+
+TEST_F(LogicalUnitTest, ExpireRunsTheAbortHandlerAndAnswersWithTheGivenSense) {
+    a.clear_power_on_attention();
+    vtl::TaskPtr kept;
+    struct Grab final : vtl::LuHooks {
+        vtl::TaskPtr* out;
+        explicit Grab(vtl::TaskPtr* o) : out(o) {}
+        void completed(vtl::LogicalUnit&, const vtl::Task&) override {}
+        std::optional<vtl::Result> before(vtl::LogicalUnit&, const vtl::TaskPtr& t, const vtl::CommandInfo&) override {
+            *out = t;
+            return std::nullopt;
+        }
+    } grab(&kept);
+    lu.add_hooks(&grab);
+    auto p = a.submit(slow());
+    lu.remove_hooks(&grab);
+    ASSERT_TRUE(kept);
+    lu.expire(kept, vtl::Result::check(vtl::scsi::Sense::aborted_command({0x08, 0x01})));
+    expect_sense(p.response(), 0x0B, 0x08, 0x01);
+    EXPECT_EQ(device.slow_aborted, 1);
+    clock.advance(10min);
+    EXPECT_EQ(device.slow_finished, 0);
+}
