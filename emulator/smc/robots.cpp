@@ -88,6 +88,17 @@ void Robots::start(size_t robot, MotionId id, Motion motion) {
             return;
         }
     }
+    if (fault_hook_) {
+        if (auto fault = fault_hook_(addresses_[robot], run.motion)) {
+            if (fault->sense) {
+                run.timer = clock_.schedule_after(fault->recovery, [this, robot, id, sense = *fault->sense] {
+                    if (robots_[robot] && robots_[robot]->id == id) finish(robot, sense);
+                });
+                return;
+            }
+            run.motion.pick_time += fault->recovery;
+        }
+    }
     run.timer = clock_.schedule_after(run.motion.pick_time, [this, robot, id] { phase_done(robot, id); });
 }
 

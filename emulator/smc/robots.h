@@ -42,6 +42,17 @@ struct Motion {
     std::function<void(std::optional<scsi::Sense>)> done;
 };
 
+// An injected robot fault (the fault plan's robot recovery): the motion fails inside the library,
+// which recovers the way real ones do (recalibrate, retry, hand the move to another robot) for
+// `recovery`, then carries on, or gives up and ends the motion with `sense` before anything
+// moved.
+struct MotionFault {
+    Duration recovery{};
+    std::optional<scsi::Sense> sense;  // nullopt: the recovery works and the motion completes
+};
+// Asked as a robot takes a motion; nullopt means no fault.
+using MotionFaultHook = std::function<std::optional<MotionFault>(uint16_t robot, const Motion& motion)>;
+
 class Robots {
 public:
     // `addresses` are the medium transport elements' addresses, one per robot.
@@ -59,6 +70,8 @@ public:
     bool cancel_queued(MotionId id);
     // The robot carrying or picking for a motion, if any.
     std::optional<uint16_t> robot_of(MotionId id) const;
+
+    void set_fault_hook(MotionFaultHook hook) { fault_hook_ = std::move(hook); }
 
     size_t queued() const { return queue_.size(); }
     size_t busy() const;
@@ -82,6 +95,7 @@ private:
     std::deque<std::pair<MotionId, Motion>> queue_;
     MotionId next_id_ = 1;
     bool dispatching_ = false;
+    MotionFaultHook fault_hook_;
 };
 
 }  // namespace vtl::smc

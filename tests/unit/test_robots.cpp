@@ -162,3 +162,23 @@ TEST(Robots, DestroyedRobotsLeaveNoTimersBehind) {
     EXPECT_EQ(clock.pending_timers(), 0u);
     clock.advance(20s);
 }
+
+TEST(Robots, InjectedRecoveryLengthensTheMotionOrFailsItAfterTheRecoveryTime) {
+    VirtualClock clock;
+    Robots robots(clock, {0x0000});
+    std::vector<std::string> log;
+    int asked = 0;
+    robots.set_fault_hook([&](uint16_t, const Motion&) -> std::optional<smc::MotionFault> {
+        ++asked;
+        if (asked == 1) return smc::MotionFault{13min, std::nullopt};
+        if (asked == 2) return smc::MotionFault{2min, scsi::Sense(scsi::SenseKey::HardwareError, {0x15, 0x01})};
+        return std::nullopt;
+    });
+    robots.enqueue(logged(log, clock, "a", 5s, 4s));
+    robots.enqueue(logged(log, clock, "b", 5s, 4s));
+    robots.enqueue(logged(log, clock, "c", 5s, 4s));
+    clock.advance(1h);
+    EXPECT_EQ(log, (std::vector<std::string>{"a:started@0@0", "a:picked@785", "a:placed@789", "a:done@789",
+                                             "b:started@0@789", "b:failed@909", "c:started@0@909", "c:picked@914",
+                                             "c:placed@918", "c:done@918"}));
+}
