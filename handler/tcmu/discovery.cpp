@@ -56,13 +56,24 @@ std::optional<UioDevice> parse_uio_name(std::string_view name) {
     d.name = std::string(name);
     d.hba = *hba;
     d.lio_name = std::string(lio_name);
+    const std::string_view dev_config = rest;
     d.subtype = std::string(next_part(rest));  // empty when the backstore has no dev_config
-    if (d.subtype == kSubtype) {
-        // "<library>/<device>", or "vtl/<library>/<device>" when dev_config repeats the subtype.
-        if (std::count(rest.begin(), rest.end(), '/') == 2 && rest.starts_with("vtl/")) rest.remove_prefix(4);
-        d.path = std::string(rest);
-    }
+    if (auto path = dev_config_path(dev_config)) d.path = std::move(*path);
     return d;
+}
+
+std::optional<std::string> dev_config_path(std::string_view dev_config) {
+    std::string_view rest = dev_config;
+    if (next_part(rest) != kSubtype) return std::nullopt;
+    // "<library>/<device>", or "vtl/<library>/<device>" when dev_config repeats the subtype.
+    if (std::count(rest.begin(), rest.end(), '/') == 2 && rest.starts_with("vtl/")) rest.remove_prefix(4);
+    return std::string(rest);
+}
+
+bool is_device_path(std::string_view path) {
+    const auto slash = path.find('/');
+    return slash != std::string_view::npos && slash > 0 && slash + 1 < path.size() &&
+           path.find('/', slash + 1) == std::string_view::npos;
 }
 
 std::vector<UioDevice> scan_uio(const std::filesystem::path& sysfs_uio) {
@@ -108,6 +119,12 @@ std::vector<std::string> check_attributes(const std::filesystem::path& dir) {
           "robot moves, behind the daemon's back");
     check("tmr_notification", "1", "(ABORT TASK and LUN RESET do not reach the daemon otherwise)");
     return problems;
+}
+
+std::optional<bool> backstore_enabled(const std::filesystem::path& dir) {
+    const auto value = read_line(dir / "enable");
+    if (!value) return std::nullopt;
+    return *value == "1";
 }
 
 std::optional<std::string> reset_ring(const std::filesystem::path& dir) {

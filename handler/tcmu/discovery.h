@@ -25,6 +25,14 @@ struct UioDevice {
     uint64_t map_size = 0;  // maps/map0/size: the whole shared area, mapped at offset 0
 };
 
+// The "<library>/<device>" a dev_config names: what follows "vtl/" (a second "vtl/" in front of
+// "<library>/<device>" is accepted too). nullopt when the subtype is not "vtl". The result is
+// not checked further (see is_device_path).
+std::optional<std::string> dev_config_path(std::string_view dev_config);
+
+// "<library>/<device>": two non-empty names and one '/'.
+bool is_device_path(std::string_view path);
+
 // Parses a UIO name; nullopt if it is not a TCMU device. The path is what follows "vtl/" (a
 // second "vtl/" in front of "<library>/<device>" is accepted too).
 std::optional<UioDevice> parse_uio_name(std::string_view name);
@@ -40,6 +48,13 @@ std::filesystem::path configfs_dir(const std::filesystem::path& core, const UioD
 // the kernel fails a long move behind our back) and attrib/tmr_notification 1 (or aborts never
 // reach us). One message per problem, naming the file; empty when all is well.
 std::vector<std::string> check_attributes(const std::filesystem::path& dir);
+
+// Whether LIO has finished enabling the backstore in `dir` (<dir>/enable reads 1); nullopt when
+// that file cannot be read. The uio device appears early in the kernel's enable, which can still
+// fail afterwards (tcmu-runner answering the device add with an error) and then frees the ring
+// under any mapping of it (a kernel oops in tcmu_vma_fault on 6.1): open the device only once
+// this is true.
+std::optional<bool> backstore_enabled(const std::filesystem::path& dir);
 
 // Writes 1 to <dir>/action/reset_ring: the kernel completes every command on the ring with BUSY
 // (hosts retry) and empties it. Returns an error message, or nullopt.

@@ -23,6 +23,9 @@ std::shared_ptr<spdlog::logger> logger() {
     return log ? log : spdlog::default_logger();
 }
 
+// How soon to look again at a backstore whose enable is still under way.
+constexpr std::chrono::milliseconds kEnableRecheck{50};
+
 // Kernel uevents: a UIO device appears when a backstore is enabled and goes when it is deleted.
 // Needs no privilege to listen; -1 if the socket cannot be had (the periodic rescan remains).
 int open_uevent_socket() {
@@ -99,11 +102,26 @@ void Transport::start() {
                    "dev_config=vtl/<library>/<device>");
     }
     discovery_ = std::thread([this] { discovery_loop(); });
+    if (options_.dbus) {
+        HandlerRegistration::Options ropts;
+        ropts.subtype = std::string(kSubtype);
+        ropts.bus_address = options_.dbus_address;
+        ropts.config_desc =
+            "vtl/<library>/<device>: a device of a library vtld serves, such as lib0/changer or lib0/drive0 "
+            "(give cfgstring=<library>/<device>). Set attributes cmd_time_out=0 and tmr_notification=1 before "
+            "exporting a LUN. While tcmu-runner runs, create it with control=nl_reply_supported=-1: tcmu-runner "
+            "answers the kernel's device-add for subtypes it does not load itself with an error.";
+        registration_ = std::make_unique<HandlerRegistration>(
+            [this](std::string_view config) { return check_config(config); }, std::move(ropts));
+        registration_->start();
+    }
 }
 
 void Transport::stop() {
     if (!started_) return;
     started_ = false;
+    // First, so that no CheckConfig waits for mutex_ while the rings drain.
+    if (registration_) registration_->stop();
     stopping_ = true;
     const uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
@@ -140,6 +158,28 @@ void Transport::stop() {
     devices_.clear();
 }
 
+std::optional<std::string> Transport::check_config(std::string_view config) const {
+    const auto path = dev_config_path(config);
+    if (!path) {
+        return fmt::format("'{}' is not for handler {}: expected {}/<library>/<device>, such as {}/lib0/drive0", config,
+                           kSubtype, kSubtype, kSubtype);
+    }
+    if (!is_device_path(*path)) {
+        return fmt::format("'{}' is not {}/<library>/<device> (such as {}/lib0/drive0)", config, kSubtype, kSubtype);
+    }
+    LogicalUnit* lu = resolve_(*path);
+    if (!lu) return fmt::format("'{}': vtld's configuration has no library/device '{}'", config, *path);
+    std::lock_guard lock(mutex_);
+    for (const auto& a : devices_) {
+        if (a->lu == lu) {
+            return fmt::format("'{}': {} is already served through {} (LIO backstore user_{}/{}); one backstore "
+                               "per device",
+                               config, *path, a->uio.uio, a->uio.hba, a->uio.lio_name);
+        }
+    }
+    return std::nullopt;
+}
+
 void Transport::detach(std::unique_ptr<Attached> attached) {
     attached->device->stop();
     if (attached->device->in_flight() > 0) retired_.push_back(std::move(attached));
@@ -157,7 +197,9 @@ void Transport::discovery_loop() {
     }
     while (!stopping_) {
         pollfd fds[2] = {{wake_fd_, POLLIN, 0}, {uevents, POLLIN, 0}};
-        const int r = ::poll(fds, uevents >= 0 ? 2 : 1, static_cast<int>(options_.rescan_interval.count()));
+        const auto interval =
+            awaiting_enable_ ? std::min(options_.rescan_interval, kEnableRecheck) : options_.rescan_interval;
+        const int r = ::poll(fds, uevents >= 0 ? 2 : 1, static_cast<int>(interval.count()));
         if (stopping_) break;
         if (r < 0 && errno != EINTR) {
             log_->error("[vtld] discovery poll: {}", std::strerror(errno));
@@ -176,6 +218,7 @@ void Transport::discovery_loop() {
 void Transport::rescan(bool at_start) {
     const auto found = scan_uio(options_.sysfs_uio);
     std::lock_guard lock(mutex_);
+    awaiting_enable_ = false;
     // Drop devices the kernel removed (or whose UIO number now names another backstore).
     std::erase_if(devices_, [&](std::unique_ptr<Attached>& a) {
         const bool present = std::any_of(found.begin(), found.end(), [&](const UioDevice& d) {
@@ -224,6 +267,12 @@ void Transport::attach(const UioDevice& uio, bool at_start) {
     a->uio = uio;
     a->configfs = configfs_dir(options_.configfs_core, uio);
     a->lu = lu;
+    if (backstore_enabled(a->configfs) == false) {
+        awaiting_enable_ = true;
+        report_once(key + "enable", spdlog::level::debug,
+                    fmt::format("[{}] {}: waiting for LIO to finish enabling it", lu->name(), where));
+        return;
+    }
     const auto node = options_.dev_dir / uio.uio;
     a->fd = ::open(node.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK);
     if (a->fd < 0) {

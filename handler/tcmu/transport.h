@@ -1,7 +1,9 @@
 // The TCMU transport of vtld: finds LIO user backstores whose dev_config is
 // "vtl/<library>/<device>", maps each one's /dev/uioN and serves it with a Device bound to that
 // device's logical unit. A discovery thread rescans when the kernel announces a UIO device
-// (netlink uevents) and every few seconds as a fallback; each device has its own thread.
+// (netlink uevents) and every few seconds as a fallback; each device has its own thread. When
+// tcmu-runner is on the system bus, the subtype is registered with it (tcmu/dbus.h) so targetcli
+// lists user:vtl backstores and checks their config strings here.
 #pragma once
 
 #include <atomic>
@@ -10,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -19,6 +22,7 @@
 #include <spdlog/logger.h>
 
 #include "core/logical_unit.h"
+#include "tcmu/dbus.h"
 #include "tcmu/device.h"
 #include "tcmu/discovery.h"
 
@@ -34,6 +38,9 @@ public:
         // SIGTERM: how long commands in flight may take to finish before they are aborted.
         std::chrono::milliseconds drain_timeout{10000};
         std::string initiator = "tcmu";
+        // Register the subtype with tcmu-runner's D-Bus handler manager (when both are there).
+        bool dbus = true;
+        std::string dbus_address;  // empty: the system bus
     };
     // "library/device" -> its logical unit, or nullptr. Called from the discovery thread: it
     // must only read what does not change after start-up (Emulator::find qualifies).
@@ -54,6 +61,11 @@ public:
 
     size_t attached() const;
 
+    // What CheckConfig answers targetcli (through tcmu-runner): nullopt when `config`, a whole
+    // dev_config such as "vtl/lib0/drive0", names a device this vtld serves and that no other
+    // backstore holds; otherwise why it would not be served.
+    std::optional<std::string> check_config(std::string_view config) const;
+
 private:
     struct Attached;
 
@@ -73,7 +85,9 @@ private:
     std::vector<std::unique_ptr<Attached>> retired_;
     std::set<std::string> reported_;
     std::thread discovery_;
+    std::unique_ptr<HandlerRegistration> registration_;
     std::atomic<bool> stopping_{false};
+    bool awaiting_enable_ = false;  // a backstore's uio is there, its enable not finished: rescan soon
     int wake_fd_ = -1;
     bool started_ = false;
 };
