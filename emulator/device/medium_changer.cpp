@@ -22,6 +22,7 @@ void MediumChanger::attach(LogicalUnit& lu) {
     // keep references here and read its state when they run.
     smc::register_element_status_commands(lu, *this);
     smc::register_move_commands(lu, *this);
+    smc::register_async_move_commands(lu, *this);
     smc::register_initialize_commands(lu, *this);
     smc::register_volume_tag_commands(lu, *this);
     smc::register_ie_commands(lu, *this);

@@ -8,10 +8,12 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "bridge/bridge.h"
 #include "core/virtual_clock.h"
 #include "device/medium_changer.h"
 #include "device/tape_drive.h"
 #include "storage/store.h"
+#include "library/async_moves.h"
 #include "library/changes.h"
 #include "library/identities.h"
 #include "library/operation.h"
@@ -70,9 +72,11 @@ Library::Library(config::LibraryConfig config, Clock& clock) : Library(std::move
 Library::Library(config::LibraryConfig config, Clock& clock, Options options)
     : config_(std::move(config)), clock_(clock), options_(options) {
     inventory_ = std::make_unique<smc::Inventory>(config_);
+    async_ = std::make_unique<AsyncMoves>(*this);
     if (options_.persist) {
         store_ = std::make_unique<StateStore>(config_.state_dir, config_.name, *inventory_,
-                                              StateStore::Options{.compact_after = options_.compact_after}, log());
+                                              StateStore::Options{.compact_after = options_.compact_after}, log(),
+                                              async_.get());
     }
     std::filesystem::path cartridge_root = config_.state_dir;
     if (!options_.persist) {
@@ -84,8 +88,11 @@ Library::Library(config::LibraryConfig config, Clock& clock, Options options)
         throw std::runtime_error(fmt::format("library {}: cartridge store: {}", config_.name, opened_store.error().message));
     }
     cartridges_ = std::move(*opened_store);
+    load_lifecycle();  // created cartridges' settings, before a drive loads one
     const bool threads = io_threads(options_.drive_io, clock_);
-    const auto settings = cartridge_settings(config_);
+    const auto settings = [this, configured = cartridge_settings(config_)](const std::string& barcode) {
+        return cartridge_settings_for(barcode, configured(barcode));
+    };
 
     std::vector<uint16_t> transports;
     for (uint32_t i = 0; i < config_.robots; ++i) transports.push_back(static_cast<uint16_t>(config_.addresses.transport + i));
@@ -110,6 +117,18 @@ Library::Library(config::LibraryConfig config, Clock& clock, Options options)
         devices_.push_back(Entry{drive.name, std::make_unique<LogicalUnit>(lu_name(drive.name), clock_, std::move(device),
                                                                            LogicalUnit::Options{.serial = true})});
         drives_.push_back(mechanism);
+        drive_lus_.push_back(devices_.back().lu.get());
+        if (drive.bridge) {
+            // LUN 1 behind the drive: the changer's identity, one command at a time.
+            const std::string name = drive.name + "-changer";
+            devices_.push_back(Entry{name, std::make_unique<LogicalUnit>(
+                                               lu_name(name), clock_,
+                                               std::make_unique<MediumChanger>(changer_identity(config_), *this),
+                                               LogicalUnit::Options{.serial = true})});
+            LogicalUnit& bridged = *devices_.back().lu;
+            bridges_.emplace_back(drive.name, std::make_unique<bridge::Bridge>(*this, drive.name, bridged));
+            add_changer_lu(bridged);
+        }
         // A cartridge the saved state puts in the drive is there again after a restart.
         const smc::Element* dte = inventory_->nth(smc::ElementType::DataTransfer, static_cast<uint32_t>(drives_.size() - 1));
         if (dte && dte->cartridge) mechanism->restore(inventory_->cartridge(*dte->cartridge));
@@ -120,6 +139,7 @@ Library::~Library() {
     alive_.reset();
     // Robots first: their timers call back into operations and drives.
     robots_.reset();
+    bridges_.clear();
 }
 
 LogicalUnit* Library::find(std::string_view device) {
@@ -150,8 +170,8 @@ const DriveMechanism* Library::drive_at(uint16_t address) const {
 
 LogicalUnit* Library::drive_lu_at(uint16_t address) {
     const smc::Element* e = inventory_->at(address);
-    if (!e || e->type != smc::ElementType::DataTransfer || e->index + 1 >= devices_.size()) return nullptr;
-    return devices_[e->index + 1].lu.get();
+    if (!e || e->type != smc::ElementType::DataTransfer || e->index >= drive_lus_.size()) return nullptr;
+    return drive_lus_[e->index];
 }
 
 bool Library::ie_locked() const {
@@ -187,6 +207,54 @@ void Library::commit(nlohmann::json changes, std::optional<scsi::Sense>* error) 
     } catch (const std::exception& e) {
         log().error("[{}] cannot save the inventory: {}", config_.name, e.what());
         if (error && !*error) *error = scsi::Sense(scsi::SenseKey::HardwareError, scsi::asc::kInternalTargetFailure);
+    }
+}
+
+// --- Bridged changer LUNs and asynchronous moves --------------------------------------------
+
+const bridge::BridgeCounters* Library::bridge_counters(std::string_view drive) const {
+    for (const auto& [name, b] : bridges_) {
+        if (name == drive) return &b->counters();
+    }
+    return nullptr;
+}
+
+LogicalUnit* Library::bridged_lu(std::string_view drive) {
+    for (auto& [name, b] : bridges_) {
+        if (name == drive) return &b->lu();
+    }
+    return nullptr;
+}
+
+nlohmann::json Library::async_moves_json() const { return async_->to_status_json(); }
+
+Library::OperationPhase Library::operation_phase(MoveId id) const {
+    const auto it = operations_.find(id);
+    if (it == operations_.end()) return OperationPhase::Ended;
+    const Operation& op = *it->second;
+    if (op.kind == OperationKind::Noop) return OperationPhase::Picking;
+    if (!op.started) return OperationPhase::Queued;
+    if (op.kind != OperationKind::Move && op.kind != OperationKind::Exchange) return OperationPhase::Picking;
+    const Leg& leg = op.legs[op.leg];
+    return leg.picked || leg.carrying ? OperationPhase::Carrying : OperationPhase::Picking;
+}
+
+Library::AbortEffect Library::abort_effect(MoveId id) const {
+    const auto it = operations_.find(id);
+    if (it == operations_.end()) return AbortEffect::Removed;
+    const Operation& op = *it->second;
+    if (op.legs.empty()) return AbortEffect::Completes;
+    const Leg& leg = op.legs[op.leg];
+    // abort() with return-to-source points the leg back at its source.
+    return leg.to == leg.from ? AbortEffect::Returns : AbortEffect::Completes;
+}
+
+void Library::commit_async(nlohmann::json record) {
+    if (!store_) return;
+    try {
+        store_->commit(nlohmann::json::array(), nlohmann::json::array({std::move(record)}));
+    } catch (const std::exception& e) {
+        log().error("[{}] cannot save an asynchronous move record: {}", config_.name, e.what());
     }
 }
 

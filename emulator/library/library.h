@@ -2,10 +2,12 @@
 // Everything it owns runs on the clock it was built on.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -19,14 +21,25 @@
 #include "smc/inventory.h"
 #include "smc/robots.h"
 #include "smc/traits.h"
+#include "storage/tape_image.h"
+
+namespace vtl {
+struct CartridgeSettings;  // device/tape_drive.h
+}
 
 namespace vtl::storage {
 class Store;
 }
 
+namespace vtl::bridge {
+struct BridgeCounters;
+class Bridge;
+}  // namespace vtl::bridge
+
 namespace vtl::library {
 
 class StateStore;
+class AsyncMoves;
 
 // MOVE MEDIUM, and each half of EXCHANGE MEDIUM, as the library sees it.
 struct MoveRequest {
@@ -90,7 +103,8 @@ public:
     // By device name; nullptr if the library has no such device.
     LogicalUnit* find(std::string_view device);
     LogicalUnit& changer() { return *devices_.front().lu; }
-    // The changer first, then the drives in config order.
+    // The changer first, then the drives in config order, each bridging drive followed by its
+    // bridged changer LUN 1 ("drive0-changer").
     std::vector<DeviceRef> devices();
 
     // --- State machine -------------------------------------------------------------------
@@ -161,7 +175,95 @@ public:
     void add_changer_lu(LogicalUnit& lu);
     void remove_changer_lu(LogicalUnit& lu);
 
+    // --- Bridged changer LUNs and asynchronous moves (issue 7) -------------------------------
+    // Counters of drive `drive`'s bridge ("drive0"); nullptr if it does not bridge.
+    const bridge::BridgeCounters* bridge_counters(std::string_view drive) const;
+    // The bridged changer LUN 1 of `drive`, or nullptr.
+    LogicalUnit* bridged_lu(std::string_view drive);
+    // ASYNC MOVE MEDIUM / MOVE QUERY tokens (library/async_moves.h).
+    AsyncMoves& async_moves() { return *async_; }
+    // Every token: state, source, destination, age.
+    nlohmann::json async_moves_json() const;
+    // The id start_move (or any other start_) gave last; 0 before the first.
+    MoveId last_operation() const { return next_move_id_ - 1; }
+    // Where an accepted operation is: still waiting for a robot, fetching the cartridge (drive
+    // unload, recovery, pick), carrying it, or ended (or never known).
+    enum class OperationPhase { Queued, Picking, Carrying, Ended };
+    OperationPhase operation_phase(MoveId id) const;
+    // What abort() did to an operation, asked right after it: removed from the robot queue
+    // (or ended), being completed, or being returned to its source.
+    enum class AbortEffect { Removed, Completes, Returns };
+    AbortEffect abort_effect(MoveId id) const;
+
+    // --- Lifecycle (management API; library/lifecycle.cpp) ------------------------------------
+    // Everything here runs on the library's clock thread and answers at once: nullopt on
+    // success, else a message for a person saying what was refused and why. Operations that
+    // rewrite the whole library (reset, snapshot, restore) refuse while a robot operation is in
+    // flight or a drive is busy (loading, unloading, a command or IMMED operation running); they
+    // never wait. File I/O (image import/export, snapshot copies) blocks the clock thread.
+
+    // Where create_cartridge puts a new cartridge: nowhere (the cartridge store only, "on the
+    // shelf", for a later insert at the import/export station), a storage slot (1-based, as in
+    // the config) or an import/export slot (0-based index, as insert_cartridge()).
+    struct Placement {
+        enum class Kind { Shelf, Slot, ImportExport };
+        Kind kind = Kind::Shelf;
+        uint32_t index = 0;
+    };
+    struct NewCartridge {
+        std::optional<config::MediaType> type;  // default: what the barcode's suffix says, else data
+        std::optional<int> generation;          // LTO 5..9; default: the barcode's suffix, else unknown
+        std::optional<uint64_t> capacity;       // bytes (4096 .. 1 PB); default: the generation's native
+        bool write_protected = false;           // the cartridge's write-protect switch
+    };
+    // A new blank cartridge: in the store at once (with its capacity), and in the library at
+    // `where`. A slot needs the robot idle (an operator opens the library's door); an
+    // import/export slot gets IMPEXP and raises 28/01 like insert_cartridge(). WORM is
+    // type = config::MediaType::Worm.
+    std::optional<std::string> create_cartridge(const std::string& barcode, Placement where, NewCartridge options);
+    // Takes the cartridge out of the library (wherever it is but a drive, a gripper or a move)
+    // and removes its files from the store; also deletes a cartridge that is only in the store.
+    std::optional<std::string> delete_cartridge(const std::string& barcode);
+    // Fills partition 0 of a cartridge from a tape image: a cartridge of the library that holds
+    // no data and is not in a drive, or a new one in the store only (insert it afterwards).
+    std::optional<std::string> import_image(const std::filesystem::path& image, storage::ImageFormat format,
+                                            const std::string& barcode);
+    // Writes partition 0 of a cartridge (not in a drive) to `image`, replaced atomically.
+    std::optional<std::string> export_image(const std::string& barcode, const std::filesystem::path& image,
+                                            storage::ImageFormat format);
+
+    // Back to the configured inventory as at the first start: every configured cartridge blank
+    // in its slot, created ones gone, drives empty, I/E slots empty, door closed, no exceptions.
+    // Every logical unit reports 29/00, then the changer's 28/00.
+    std::optional<std::string> reset();
+    // Named copies of the whole library (inventory, door, created cartridges' settings and every
+    // cartridge's files) under <state_dir>/snapshots/<name>. Names: 1-64 of A-Z a-z 0-9 . _ -,
+    // starting with a letter or digit. restore() makes the library and the store what the
+    // snapshot holds and reloads the drives it names; changer and drive logical units report
+    // 28/00. All three persist: a restart after them comes up as they left the library.
+    std::optional<std::string> snapshot(const std::string& name);
+    std::optional<std::string> restore(const std::string& name);
+    std::optional<std::string> delete_snapshot(const std::string& name);
+    struct SnapshotInfo {
+        std::string name;
+        size_t cartridges = 0;  // in the library when it was taken
+    };
+    std::vector<SnapshotInfo> list_snapshots() const;
+
+    // Every element (address, type, full, barcode, media, source, exceptions, a drive's state)
+    // and the cartridges only in the store, as JSON for the control socket.
+    nlohmann::json inventory_json() const;
+    // The same for people: robots, drives, I/E slots and rows of storage slots.
+    std::string inventory_picture() const;
+    // What a drive uses for `barcode` when it loads it: a created cartridge's own settings,
+    // else `configured` (the config's).
+    CartridgeSettings cartridge_settings_for(const std::string& barcode, const CartridgeSettings& configured) const;
+
 private:
+    friend class AsyncMoves;
+    // Journals one asynchronous move record (with no inventory change).
+    void commit_async(nlohmann::json record);
+
     struct Entry {
         std::string name;
         std::unique_ptr<LogicalUnit> lu;
@@ -198,6 +300,7 @@ private:
     Options options_;
     std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // posted work checks the library still exists
     std::unique_ptr<smc::Inventory> inventory_;
+    std::unique_ptr<AsyncMoves> async_;  // before the store, which saves it when it closes
     std::unique_ptr<StateStore> store_;
     // Declared before the devices: drives hold the store until they are gone.
     struct ScratchDirectory;
@@ -206,10 +309,30 @@ private:
     std::unique_ptr<smc::Robots> robots_;
     std::vector<Entry> devices_;
     std::vector<DriveMechanism*> drives_;  // by drive index (data transfer element index)
+    std::vector<LogicalUnit*> drive_lus_;  // by drive index
+    // After the devices: a bridge holds hooks and timers on its logical unit.
+    std::vector<std::pair<std::string, std::unique_ptr<bridge::Bridge>>> bridges_;  // by drive name
     std::vector<LogicalUnit*> changer_lus_;
     std::map<MoveId, OperationPtr> operations_;  // in acceptance order
     MoveId next_move_id_ = 1;
     bool ie_door_open_ = false;
+    // --- Lifecycle state (library/lifecycle.cpp) ---------------------------------------------
+    struct CreatedCartridge {
+        std::optional<uint64_t> capacity;
+        bool write_protected = false;
+    };
+    std::map<std::string, CreatedCartridge, std::less<>> created_;  // by barcode, in <base>/lifecycle.json
+    std::filesystem::path lifecycle_base() const;  // the directory holding cartridges/: state_dir or scratch
+    void load_lifecycle();                           // at construction, before the drives
+    std::optional<std::string> save_lifecycle();
+    std::optional<std::string> busy_reason() const;
+    std::optional<std::string> replace_state(const nlohmann::json& inventory, bool door_open);
+    std::vector<std::string> detach_drives();
+    void reattach_drives();
+    // Removes cartridge directories already renamed out of the store's names on a thread of its
+    // own (unlinking is most of a restore's time); joined before the next sweep and on destruction.
+    void sweep(std::vector<std::string> names);
+    std::jthread sweeper_;
 };
 
 }  // namespace vtl::library

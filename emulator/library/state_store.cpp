@@ -67,13 +67,14 @@ std::vector<uint8_t> read_file(const std::filesystem::path& path) {
 
 
 StateStore::StateStore(std::filesystem::path dir, std::string library, smc::Inventory& live, Options options,
-                       spdlog::logger& log)
+                       spdlog::logger& log, StateSection* section)
     : dir_(std::move(dir)),
       snapshot_(dir_ / kSnapshotName),
       journal_(dir_ / kJournalName),
       library_(std::move(library)),
       options_(options),
-      log_(log) {
+      log_(log),
+      section_(section) {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     if (ec) throw std::runtime_error(fmt::format("state directory {}: cannot create it: {}", dir_.string(), ec.message()));
@@ -132,6 +133,7 @@ void StateStore::load(smc::Inventory& live) {
     try {
         live.from_json(snap.at("inventory"));
         seq_ = snap.at("seq").get<uint64_t>();
+        if (section_ && snap.contains(section_->key())) section_->restore(snap.at(section_->key()));
     } catch (const std::exception& e) {
         throw std::runtime_error(fmt::format(
             "{}: the saved state does not fit the config: {}; refusing to start rather than drop cartridges "
@@ -160,6 +162,9 @@ void StateStore::replay(smc::Inventory& live) {
             // stop rather than guess.
             try {
                 for (const auto& c : record.at("changes")) change::apply(live, c);
+                if (section_ && record.contains(section_->key())) {
+                    for (const auto& r : record.at(section_->key())) section_->apply(r);
+                }
             } catch (const std::exception& e) {
                 throw std::runtime_error(fmt::format("{}: record {} (byte {}) does not apply to the saved state: {}",
                                                      journal_.string(), seq, pos, e.what()));
@@ -184,9 +189,13 @@ void StateStore::replay(smc::Inventory& live) {
     if (applied) log_.info("[{}] replayed {} journal records from {}", library_, applied, journal_.string());
 }
 
-void StateStore::commit(const nlohmann::json& changes) {
+void StateStore::commit(const nlohmann::json& changes) { commit(changes, nlohmann::json()); }
+
+void StateStore::commit(const nlohmann::json& changes, const nlohmann::json& section_records) {
     const uint64_t seq = seq_ + 1;
-    const std::string payload = nlohmann::json{{"seq", seq}, {"changes", changes}}.dump();
+    nlohmann::json body{{"seq", seq}, {"changes", changes}};
+    if (section_ && !section_records.is_null() && !section_records.empty()) body[section_->key()] = section_records;
+    const std::string payload = body.dump();
     std::vector<uint8_t> record(kRecordHeader + payload.size());
     storage::put_le32(&record[0], static_cast<uint32_t>(payload.size()));
     std::copy(payload.begin(), payload.end(), record.begin() + kRecordHeader);
@@ -210,9 +219,15 @@ void StateStore::compact() {
     records_ = 0;
 }
 
+void StateStore::replace(const smc::Inventory& state) {
+    *durable_ = state;
+    compact();
+}
+
 void StateStore::write_snapshot() {
-    const std::string text =
-        nlohmann::json{{"format", kFormat}, {"library", library_}, {"seq", seq_}, {"inventory", durable_->to_json()}}.dump();
+    nlohmann::json snap{{"format", kFormat}, {"library", library_}, {"seq", seq_}, {"inventory", durable_->to_json()}};
+    if (section_) snap[section_->key()] = section_->snapshot();
+    const std::string text = snap.dump();
     const auto tmp = dir_ / (std::string(kSnapshotName) + ".tmp");
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw os_error(fmt::format("{}: create", tmp.string()));

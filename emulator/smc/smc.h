@@ -44,6 +44,7 @@ void register_initialize_commands(LogicalUnit& lu, MediumChanger& changer);     
 void register_volume_tag_commands(LogicalUnit& lu, MediumChanger& changer);      // volume_tag_commands.cpp
 void register_ie_commands(LogicalUnit& lu, MediumChanger& changer);              // ie_commands.cpp
 void register_smc_pages(LogicalUnit& lu, MediumChanger& changer);                // smc_pages.cpp
+void register_async_move_commands(LogicalUnit& lu, MediumChanger& changer);      // async_move_commands.cpp
 
 // What an element status report (SMC-3) holds beyond the elements.
 struct ElementReportOptions {
