@@ -1,24 +1,28 @@
 // vtld: serves the libraries of a config (or the built-in default). Exit codes: 0 ok, 1 runtime
 // error, 2 configuration or usage error.
-#include <chrono>
-#include <csignal>
-#include <cstring>
-#include <iostream>
-#include <optional>
-#include <string>
-
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
+#include <optional>
+#include <string>
 
 #include "config/config.h"
+#include "control/server.h"
 #include "core/event_loop.h"
 #include "core/logging.h"
+#include "fault/fault_plan.h"
 #include "library/emulator.h"
 #include "library/identities.h"
+#include "observe/stats.h"
+#include "observe/trace.h"
 #include "tcmu/transport.h"
 
 namespace {
@@ -33,19 +37,21 @@ void print_summary(const Config& config, const std::string& source) {
     using vtl::library::trimmed;
     fmt::print("{}: {} librar{}\n", source, config.libraries.size(), config.libraries.size() == 1 ? "y" : "ies");
     for (const auto& lib : config.libraries) {
-        fmt::print("library {}: personality {}, serial {}, state {}\n", lib.name, to_string(lib.personality), lib.serial,
-                   lib.state_dir.string());
-        fmt::print("  elements: {} transport at 0x{:04X}, {} drives at 0x{:04X}, {} import/export at 0x{:04X}, "
-                   "{} slots at 0x{:04X}\n",
-                   lib.robots, lib.addresses.transport, lib.drives.size(), lib.addresses.drive, lib.ie_slots,
-                   lib.addresses.ie, lib.slots, lib.addresses.slot);
+        fmt::print("library {}: personality {}, serial {}, state {}\n", lib.name, to_string(lib.personality),
+                   lib.serial, lib.state_dir.string());
+        fmt::print(
+            "  elements: {} transport at 0x{:04X}, {} drives at 0x{:04X}, {} import/export at 0x{:04X}, "
+            "{} slots at 0x{:04X}\n",
+            lib.robots, lib.addresses.transport, lib.drives.size(), lib.addresses.drive, lib.ie_slots, lib.addresses.ie,
+            lib.slots, lib.addresses.slot);
         fmt::print("  cartridges: {} in {} storage slots\n", lib.cartridges.size(), lib.slots);
         auto line = [](const std::string& name, const vtl::DeviceIdentity& id, std::string_view extra) {
             fmt::print("  {:<10} {:<8} {:<16} serial {}{}\n", name, trimmed(id.vendor), trimmed(id.product), id.serial,
                        extra);
         };
         line(lib.changer, vtl::library::changer_identity(lib), "");
-        for (const auto& d : lib.drives) line(d.name, vtl::library::drive_identity(lib, d), d.bridge ? " (bridge)" : "");
+        for (const auto& d : lib.drives)
+            line(d.name, vtl::library::drive_identity(lib, d), d.bridge ? " (bridge)" : "");
     }
 }
 
@@ -64,7 +70,16 @@ void print_summary_json(const Config& config) {
         };
         nlohmann::json devices = nlohmann::json::array();
         devices.push_back(device(lib.changer, vtl::library::changer_identity(lib), "changer"));
-        for (const auto& d : lib.drives) devices.push_back(device(d.name, vtl::library::drive_identity(lib, d), "tape"));
+        for (const auto& d : lib.drives) {
+            devices.push_back(device(d.name, vtl::library::drive_identity(lib, d), "tape"));
+            // A bridging drive's changer LUN 1 (library.cpp builds it with the changer's identity).
+            if (d.bridge) {
+                auto bridged = device(d.name + "-changer", vtl::library::changer_identity(lib), "changer");
+                bridged["lun"] = 1;
+                bridged["drive"] = d.name;
+                devices.push_back(std::move(bridged));
+            }
+        }
         out["libraries"].push_back({{"name", lib.name},
                                     {"personality", to_string(lib.personality)},
                                     {"serial", lib.serial},
@@ -93,7 +108,27 @@ bool create_state_dirs(const Config& config) {
 struct ServeOptions {
     bool tcmu = true;
     double drain_seconds = 10;
+    // Control socket (handler/control): path (empty: the default), optional localhost TCP port
+    // with a token file, optional Prometheus port; `control` false serves none of it.
+    bool control = true;
+    std::string control_socket;
+    std::filesystem::path state_root{vtl::config::kDefaultStateRoot};
+    std::optional<uint16_t> control_tcp;
+    std::string control_token_file;
+    std::optional<uint16_t> metrics_port;
+    std::string faults_file;
+    uint64_t fault_seed = 0;
 };
+
+// The token a TCP client must present: the file's first line, which must not be empty.
+std::string read_token(const std::string& file) {
+    std::ifstream in(file);
+    std::string token;
+    if (!in || !std::getline(in, token)) throw std::runtime_error(fmt::format("cannot read the token file {}", file));
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ')) token.pop_back();
+    if (token.empty()) throw std::runtime_error(fmt::format("the token file {} is empty", file));
+    return token;
+}
 
 int serve(const Config& config, const ServeOptions& options) {
     auto log = spdlog::get("vtl");
@@ -101,17 +136,39 @@ int serve(const Config& config, const ServeOptions& options) {
 
     vtl::EventLoop loop;
     vtl::library::Emulator emulator(config, loop, vtl::library::Library::Options{.persist = true});
+    // Hooks on every logical unit, in this order: the fault plan first, so statistics and the
+    // trace see what it made of each command. All go before the emulator (destroyed in reverse).
+    vtl::fault::FaultPlan faults(emulator, loop, options.fault_seed);
+    if (!options.faults_file.empty()) {
+        const auto ids = faults.load_file(options.faults_file);  // FaultError: exit 2 (main)
+        log->info("[vtld] fault plan {}: {} rule{}", options.faults_file, ids.size(), ids.size() == 1 ? "" : "s");
+    }
+    vtl::observe::Stats stats(emulator);
+    vtl::observe::Trace trace(emulator);
+
+    // The control server binds before anything runs, so a socket in use stops the start-up.
+    std::optional<vtl::control::Server> control;
+    if (options.control) {
+        vtl::control::ServerOptions copts;
+        copts.socket = options.control_socket.empty() ? vtl::control::default_socket_path(options.state_root)
+                                                      : std::filesystem::path(options.control_socket);
+        copts.tcp_port = options.control_tcp;
+        if (options.control_tcp) copts.token = read_token(options.control_token_file);
+        copts.metrics_port = options.metrics_port;
+        vtl::control::Context context{
+            .emulator = emulator, .loop = loop, .faults = &faults, .stats = &stats, .trace = &trace};
+        // The transport cannot yet say which backstores it holds (see the report for issue 6).
+        const bool tcmu = options.tcmu;
+        context.tcmu_state = [tcmu](std::string_view) { return std::string(tcmu ? "unknown" : "disabled"); };
+        control.emplace(std::move(context), vtl::control::all_methods(), std::move(copts));
+    }
     loop.start();
+    if (control) control->start();
     for (const auto& lib : emulator.libraries()) {
         for (const auto& dev : lib->devices()) {
             const auto& id = dev.lu.device().identity();
-            log->info("[{}] serving {}: {} {} serial {}", dev.lu.name(), dev.lu.name(), vtl::library::trimmed(id.vendor),
-                      vtl::library::trimmed(id.product), id.serial);
-        }
-    }
-    for (const auto& lib : config.libraries) {
-        for (const auto& d : lib.drives) {
-            if (d.bridge) log->warn("[{}/{}] bridge = true: the bridged changer LUN 1 is not served yet", lib.name, d.name);
+            log->info("[{}] serving {}: {} {} serial {}", dev.lu.name(), dev.lu.name(),
+                      vtl::library::trimmed(id.vendor), vtl::library::trimmed(id.product), id.serial);
         }
     }
     // Hosts reach the devices through LIO: one TCMU user backstore per device.
@@ -136,11 +193,16 @@ int serve(const Config& config, const ServeOptions& options) {
     } else {
         log->info("[vtld] {} received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
-    // Drain the rings while the clock still runs the commands, then stop the clock; the
-    // transport's mappings go last, as tasks that never completed may still point into them.
+    // No more control requests (those posted already finish first); drain the rings while the
+    // clock still runs the commands, then stop the clock; the transport's mappings go last, as
+    // tasks that never completed may still point into them.
+    if (control) control->stop();
     if (transport) transport->stop();
     loop.stop();
     transport.reset();
+    control.reset();
+    // The trace, statistics and fault plan unhook themselves (the loop has stopped) before the
+    // emulator goes, by their declaration order.
     return rc == 0 ? kExitOk : kExitRuntime;
 }
 
@@ -155,10 +217,11 @@ int main(int argc, char** argv) {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-    CLI::App app{"vtld: virtual tape library daemon. Serves the tape drives and medium changers of its libraries to "
-                 "Linux hosts through LIO's TCMU (target_core_user): each device is a user backstore with "
-                 "dev_config=vtl/<library>/<device>, attrib/cmd_time_out=0 and attrib/tmr_notification=1, exported "
-                 "over tcm_loop or iSCSI."};
+    CLI::App app{
+        "vtld: virtual tape library daemon. Serves the tape drives and medium changers of its libraries to "
+        "Linux hosts through LIO's TCMU (target_core_user): each device is a user backstore with "
+        "dev_config=vtl/<library>/<device>, attrib/cmd_time_out=0 and attrib/tmr_notification=1, exported "
+        "over tcm_loop or iSCSI."};
     std::string config_file;
     bool check = false;
     bool json = false;
@@ -179,11 +242,39 @@ int main(int argc, char** argv) {
                    "On SIGTERM, seconds TCMU commands in flight may take to finish before they are aborted")
         ->check(CLI::NonNegativeNumber)
         ->capture_default_str();
+    bool version = false;
+    app.add_flag("--version", version, "Print the version and exit");
+    bool no_control = false;
+    app.add_option("--control-socket", serve_options.control_socket,
+                   "Control socket for vtlctl, mode 0600 (default: /run/vtl/vtld.sock, or <state root>/vtld.sock "
+                   "when /run is not writable)");
+    auto* control_tcp =
+        app.add_option("--control-tcp", serve_options.control_tcp,
+                       "Also serve the control protocol on 127.0.0.1:PORT (needs --control-token-file)");
+    app.add_option("--control-token-file", serve_options.control_token_file,
+                   "File whose first line is the token TCP clients must present")
+        ->needs(control_tcp);
+    app.add_flag("--no-control", no_control, "Serve no control socket");
+    app.add_option("--metrics-port", serve_options.metrics_port,
+                   "Serve Prometheus metrics at http://127.0.0.1:PORT/metrics");
+    app.add_option("--faults", serve_options.faults_file, "Fault plan (TOML [[fault]] rules, docs/faults.md) to load");
+    app.add_option("--fault-seed", serve_options.fault_seed, "Seed of the fault plan's probabilities and bit flips")
+        ->capture_default_str();
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? kExitOk : kExitConfig;
     }
+
+    if (version) {
+        fmt::print("vtld {}\n", VTL_VERSION);
+        return kExitOk;
+    }
+    if (serve_options.control_tcp && serve_options.control_token_file.empty()) {
+        std::cerr << "vtld: --control-tcp needs --control-token-file (a TCP control port without a token is refused)\n";
+        return kExitConfig;
+    }
+    serve_options.control = !no_control;
 
     if (print_default) {
         std::cout << vtl::config::to_toml(vtl::config::default_config());
@@ -198,7 +289,10 @@ int main(int argc, char** argv) {
         std::cerr << e.what() << '\n';
         return kExitConfig;
     }
-    if (!state_dir.empty()) vtl::config::override_state_dirs(config, std::filesystem::absolute(state_dir));
+    if (!state_dir.empty()) {
+        vtl::config::override_state_dirs(config, std::filesystem::absolute(state_dir));
+        serve_options.state_root = std::filesystem::absolute(state_dir);
+    }
 
     if (check) {
         if (json) {
@@ -215,6 +309,9 @@ int main(int argc, char** argv) {
                                  config.libraries.size() == 1 ? "y" : "ies");
         serve_options.tcmu = !no_tcmu;
         return serve(config, serve_options);
+    } catch (const vtl::fault::FaultError& e) {
+        std::cerr << e.what() << '\n';
+        return kExitConfig;
     } catch (const std::exception& e) {
         spdlog::get("vtl")->error("[vtld] {}", e.what());
         return kExitRuntime;
