@@ -1,5 +1,7 @@
 #include "scsi/sense.h"
 
+#include <cstdint>
+
 #include "scsi/bytes.h"
 
 namespace vtl::scsi {
@@ -37,7 +39,10 @@ std::vector<uint8_t> Sense::encode(SenseFormat format) const {
         out.assign(kFixedLength, 0);
         out[0] = deferred_ ? kFixedDeferred : kFixedCurrent;
         // INFORMATION is 4 bytes here; a value that does not fit is reported with VALID=0.
-        if (information_ && *information_ <= 0xFFFFFFFFu) {
+        const bool fits = information_ && (information_signed_ ? static_cast<int64_t>(*information_) >= INT32_MIN &&
+                                                                     static_cast<int64_t>(*information_) <= INT32_MAX
+                                                               : *information_ <= 0xFFFFFFFFu);
+        if (fits) {
             out[0] |= 0x80;
             put_be32(&out[3], static_cast<uint32_t>(*information_));
         }

@@ -32,7 +32,19 @@ public:
         return illegal_request(asc::kInvalidFieldInParameterList).field_pointer(byte, bit, false);
     }
 
-    Sense& information(uint64_t value) { information_ = value; return *this; }
+    Sense& information(uint64_t value) {
+        information_ = value;
+        information_signed_ = false;
+        return *this;
+    }
+    // INFORMATION holding a signed quantity (SSC's negative residual of a record longer than
+    // asked for): descriptor format sign-extends it to 64 bits, fixed format keeps the low 32
+    // bits in two's complement (VALID=0 when it does not fit in 32 signed bits).
+    Sense& information_signed(int64_t value) {
+        information_ = static_cast<uint64_t>(value);
+        information_signed_ = true;
+        return *this;
+    }
     Sense& command_specific(uint64_t value) { command_specific_ = value; return *this; }
     Sense& filemark(bool on = true) { filemark_ = on; return *this; }
     Sense& eom(bool on = true) { eom_ = on; return *this; }
@@ -45,6 +57,7 @@ public:
 
     SenseKey key() const { return key_; }
     Asc code() const { return asc_; }
+    // As the descriptor format carries it (a signed value sign-extended).
     std::optional<uint64_t> information() const { return information_; }
     bool has_filemark() const { return filemark_; }
     bool has_eom() const { return eom_; }
@@ -58,6 +71,7 @@ private:
     SenseKey key_;
     Asc asc_;
     std::optional<uint64_t> information_;
+    bool information_signed_ = false;
     std::optional<uint64_t> command_specific_;
     std::optional<std::array<uint8_t, 3>> key_specific_;  // SKSV set when present
     bool filemark_ = false;

@@ -4,6 +4,7 @@
 #include "ssc/partition_page.h"
 #include "ssc/ssc.h"
 #include "ssc/ssc_common.h"
+#include "ssc/write_policy.h"
 #include "storage/cartridge.h"
 
 namespace vtl::ssc {
@@ -43,7 +44,7 @@ bool holds_data(const storage::Cartridge& c) {
 
 // ---- ERASE(6) -----------------------------------------------------------------------------
 
-Result erase6(Exec& x, TapeDrive& d) {
+Result erase6(Exec& x, TapeDrive& d, WriteControl& control) {
     scsi::CdbReader r(x.cdb());
     r.reserved(1, 0xFC).reserved(2).reserved(3).reserved(4);
     const bool immed = r.bit(1, 1);
@@ -53,9 +54,11 @@ Result erase6(Exec& x, TapeDrive& d) {
     if (auto s = d.medium_ready()) return Result::check(*s);
     if (auto refused = refuse_write(d)) return Result::check(*refused);
     const bool worm = d.worm();
+    const WriteGate gate = WriteGate::begin(d, control);
     return d.run_job(
         x.task(),
-        [worm](storage::Cartridge& c) -> Outcome {
+        [worm, gate](storage::Cartridge& c) -> Outcome {
+            if (auto refused = gate.refuse(c)) return *refused;
             if (worm && !worm_overwrite_allowed(c)) return worm_refusal();
             if (auto e = c.erase(); !e.ok()) return store_failure(e.error(), true);
             return {Result::good()};
@@ -67,7 +70,17 @@ Result erase6(Exec& x, TapeDrive& d) {
 
 enum class Format : uint8_t { Default = 0, Partition = 1, DefaultThenPartition = 2 };
 
-Result format_medium(Exec& x, TapeDrive& d) {
+// Append-only mode lets a medium holding data be formatted only after ALLOW OVERWRITE "format".
+struct FormatGate {
+    bool refuse_data = false;
+
+    static FormatGate begin(TapeDrive& d, WriteControl& control) {
+        const bool allowed = control.permit.take(d.tape()) == AllowOverwrite::Format;
+        return FormatGate{append_only(d) && !allowed};
+    }
+};
+
+Result format_medium(Exec& x, TapeDrive& d, WriteControl& control) {
     scsi::CdbReader r(x.cdb());
     r.reserved(1, 0xDD).reserved(2, 0xF0);
     const bool immed = r.bit(1, 1);  // VERIFY (bit 5) is accepted: a fresh layout verifies trivially
@@ -80,9 +93,11 @@ Result format_medium(Exec& x, TapeDrive& d) {
     if (auto s = require_bop0(d)) return Result::check(*s);
     const std::vector<uint8_t> page = d.mode_page(partition_page::kCode);
     const bool worm = d.worm();
+    const FormatGate gate = FormatGate::begin(d, control);
     return d.run_job(
         x.task(),
-        [format, page, worm](storage::Cartridge& c) -> Outcome {
+        [format, page, worm, gate](storage::Cartridge& c) -> Outcome {
+            if (gate.refuse_data && holds_data(c)) return append_only_refusal();
             if (worm && holds_data(c)) return worm_refusal();
             const uint64_t capacity = c.layout().capacity;
             storage::Layout layout{capacity, {}};
@@ -103,7 +118,7 @@ Result format_medium(Exec& x, TapeDrive& d) {
 
 // ---- SET CAPACITY -------------------------------------------------------------------------
 
-Result set_capacity(Exec& x, TapeDrive& d) {
+Result set_capacity(Exec& x, TapeDrive& d, WriteControl& control) {
     scsi::CdbReader r(x.cdb());
     r.reserved(1, 0xFE).reserved(2);
     const bool immed = r.bit(1, 0);
@@ -123,9 +138,11 @@ Result set_capacity(Exec& x, TapeDrive& d) {
     const uint64_t capacity = std::max<uint64_t>(kMinCapacity, static_cast<uint64_t>(
                                                                    static_cast<unsigned __int128>(full) * proportion / 0xFFFF));
     const bool worm = d.worm();
+    const FormatGate gate = FormatGate::begin(d, control);
     return d.run_job(
         x.task(),
-        [capacity, worm](storage::Cartridge& c) -> Outcome {
+        [capacity, worm, gate](storage::Cartridge& c) -> Outcome {
+            if (gate.refuse_data && holds_data(c)) return append_only_refusal();
             if (worm && holds_data(c)) return worm_refusal();
             if (auto f = c.format(storage::Layout{capacity, {}}); !f.ok()) return store_failure(f.error(), true);
             return {Result::good()};
@@ -135,37 +152,44 @@ Result set_capacity(Exec& x, TapeDrive& d) {
 
 // ---- ALLOW OVERWRITE ----------------------------------------------------------------------
 
-Result allow_overwrite(Exec& x, TapeDrive& d) {
+// Sets the drive's allow_overwrite variable (write_policy.h); a CHECK CONDITION leaves it
+// disabled. PARTITION and LOGICAL OBJECT IDENTIFIER count only for "current position".
+Result allow_overwrite(Exec& x, TapeDrive& d, WriteControl& control) {
+    control.permit.revoke();
     scsi::CdbReader r(x.cdb());
     r.reserved(1).reserved(2, 0xF0).reserved(12).reserved(13).reserved(14);
     const uint8_t allow = r.bits(2, 0, 4);
     const uint8_t partition = r.u8(3);
     const uint64_t object = r.be64(4);
-    r.require(allow <= 2, 2, 3);
+    r.require(allow <= uint8_t(AllowOverwrite::Format), 2, 3);
     if (r.error()) return Result::check(*r.error());
+    if (!append_only(d)) return Result::check(scsi::Sense::illegal_request(asc::kNotInAppendOnlyMode));
     if (auto s = d.medium_ready()) return Result::check(*s);
-    // 1: the current position. Every position may be overwritten on this drive (WRITE MODE 0 in
-    // the device configuration extension page), so the command only checks what it names.
-    if (allow == 1 && (partition != d.tape().partition() || object != d.tape().object())) {
+    if (allow == uint8_t(AllowOverwrite::CurrentPosition) &&
+        (partition != d.tape().partition() || object != d.tape().object())) {
         return Result::check(scsi::Sense::illegal_request(asc::kSequentialPositioningError));
     }
+    control.permit.grant(AllowOverwrite(allow), d.tape());
     return Result::good();
 }
 
 }  // namespace
 
-void register_format(LogicalUnit& lu, TapeDrive& drive) {
+void register_format(LogicalUnit& lu, TapeDrive& drive, const std::shared_ptr<WriteControl>& control) {
     auto& cmds = lu.commands();
+    auto with = [control](Result (*handler)(Exec&, TapeDrive&, WriteControl&)) {
+        return [control, handler](Exec& x, TapeDrive& d) { return handler(x, d, *control); };
+    };
     cmds.add(command(drive, kFormatMedium, std::nullopt, "FORMAT MEDIUM",
-                     {kFormatMedium, 0x22, 0x0F, 0xFF, 0xFF, kControlUsage}, kLong, format_medium));
+                     {kFormatMedium, 0x22, 0x0F, 0xFF, 0xFF, kControlUsage}, kLong, with(format_medium)));
     cmds.add(command(drive, kSetCapacity, std::nullopt, "SET CAPACITY",
-                     {kSetCapacity, 0x01, 0x00, 0xFF, 0xFF, kControlUsage}, kLong, set_capacity));
+                     {kSetCapacity, 0x01, 0x00, 0xFF, 0xFF, kControlUsage}, kLong, with(set_capacity)));
     cmds.add(command(drive, kErase6, std::nullopt, "ERASE(6)", {kErase6, 0x03, 0x00, 0x00, 0x00, kControlUsage}, kLong,
-                     erase6));
+                     with(erase6)));
     cmds.add(command(drive, kAllowOverwrite, std::nullopt, "ALLOW OVERWRITE",
                      {kAllowOverwrite, 0x00, 0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00,
                       0x00, kControlUsage},
-                     kQuick, allow_overwrite));
+                     kQuick, with(allow_overwrite)));
 }
 
 }  // namespace vtl::ssc

@@ -7,6 +7,7 @@
 #include "ssc/drive_models.h"
 #include "ssc/ssc.h"
 #include "ssc/ssc_common.h"
+#include "ssc/write_policy.h"
 #include "storage/cartridge.h"
 
 namespace vtl::ssc {
@@ -34,9 +35,7 @@ scsi::Sense eod_sense(uint64_t residual, bool early_warning) {
         .information(residual)
         .eom(early_warning);
 }
-scsi::Sense ili_sense(int64_t residual) {
-    return scsi::Sense::no_sense().ili().information(signed_information(residual));
-}
+scsi::Sense ili_sense(int64_t residual) { return scsi::Sense::no_sense().ili().information_signed(residual); }
 scsi::Sense early_warning_sense() {
     return scsi::Sense::no_sense(scsi::asc::kEndOfPartitionMediumDetected).eom().information(0);
 }
@@ -140,8 +139,9 @@ Result read6(Exec& x, TapeDrive& d) {
 
 // ---- WRITE(6) -----------------------------------------------------------------------------
 
-Outcome write_records(storage::Cartridge& c, std::span<const uint8_t> data, uint32_t record, uint32_t count,
-                      bool fixed, bool compress, bool worm) {
+Outcome write_records(storage::Cartridge& c, std::span<const uint8_t> data, uint32_t record, uint32_t count, bool fixed,
+                      bool compress, bool worm, const WriteGate& gate) {
+    if (auto refused = gate.refuse(c)) return *refused;
     if (worm && !worm_overwrite_allowed(c)) return worm_refusal();
     bool early_warning = false;
     for (uint32_t i = 0; i < count; ++i) {
@@ -156,11 +156,12 @@ Outcome write_records(storage::Cartridge& c, std::span<const uint8_t> data, uint
         }
         early_warning |= written->early_warning;
     }
+    if (auto pew = gate.after_write(c)) return {Result::check(*pew)};
     if (early_warning) return {Result::check(early_warning_sense())};
     return {Result::good()};
 }
 
-Result write6(Exec& x, TapeDrive& d) {
+Result write6(Exec& x, TapeDrive& d, WriteControl& control) {
     scsi::CdbReader r(x.cdb());
     r.reserved(1, 0xFE);
     const bool fixed = r.bit(1, 0);
@@ -185,14 +186,15 @@ Result write6(Exec& x, TapeDrive& d) {
     const uint32_t count = fixed ? length : 1;
     const bool compress = d.compression_enabled();
     const bool worm = d.worm();
+    const WriteGate gate = WriteGate::begin(d, control);
     return d.run_job(x.task(), [=](storage::Cartridge& c) {
-        return write_records(c, data, record, count, fixed, compress, worm);
+        return write_records(c, data, record, count, fixed, compress, worm, gate);
     });
 }
 
 // ---- WRITE FILEMARKS(6) ------------------------------------------------------------------
 
-Result write_filemarks6(Exec& x, TapeDrive& d) {
+Result write_filemarks6(Exec& x, TapeDrive& d, WriteControl& control) {
     scsi::CdbReader r(x.cdb());
     r.reserved(1, 0xFC);
     r.require(!r.bit(1, 1), 1, 1);  // WSMK: LTO has no setmarks
@@ -211,14 +213,22 @@ Result write_filemarks6(Exec& x, TapeDrive& d) {
         return Result::good();  // a sync point not waited for: nothing to do
     }
     const bool worm = d.worm();
+    // A count of 0 only synchronises: not a write-type command for append-only mode.
+    const std::optional<WriteGate> gate = count > 0 ? std::optional(WriteGate::begin(d, control)) : std::nullopt;
     // IMMED: GOOD once the filemarks are in the buffer, before the sync point.
-    return d.run_job(x.task(), [count, immed, worm](storage::Cartridge& c) -> Outcome {
+    return d.run_job(x.task(), [count, immed, worm, gate](storage::Cartridge& c) -> Outcome {
+        if (gate) {
+            if (auto refused = gate->refuse(c)) return *refused;
+        }
         if (count > 0 && worm && !worm_overwrite_allowed(c)) return worm_refusal();
         auto written = c.write_filemarks(count, !immed);
         if (!written.ok()) {
             Outcome out = store_failure(written.error(), true);
             out.result.sense->information(count);
             return out;
+        }
+        if (gate) {
+            if (auto pew = gate->after_write(c)) return {Result::check(*pew)};
         }
         if (count > 0 && written->early_warning) return {Result::check(early_warning_sense())};
         return {Result::good()};
@@ -318,14 +328,15 @@ Result verify6(Exec& x, TapeDrive& d) {
 
 }  // namespace
 
-void register_read_write(LogicalUnit& lu, TapeDrive& drive) {
+void register_read_write(LogicalUnit& lu, TapeDrive& drive, const std::shared_ptr<WriteControl>& control) {
     auto& cmds = lu.commands();
     cmds.add(command(drive, kRead6, std::nullopt, "READ(6)", {kRead6, 0x03, 0xFF, 0xFF, 0xFF, kControlUsage}, kData,
                      read6));
     cmds.add(command(drive, kWrite6, std::nullopt, "WRITE(6)", {kWrite6, 0x01, 0xFF, 0xFF, 0xFF, kControlUsage}, kData,
-                     write6));
+                     [control](Exec& x, TapeDrive& d) { return write6(x, d, *control); }));
     cmds.add(command(drive, kWriteFilemarks6, std::nullopt, "WRITE FILEMARKS(6)",
-                     {kWriteFilemarks6, 0x03, 0xFF, 0xFF, 0xFF, kControlUsage}, kData, write_filemarks6));
+                     {kWriteFilemarks6, 0x03, 0xFF, 0xFF, 0xFF, kControlUsage}, kData,
+                     [control](Exec& x, TapeDrive& d) { return write_filemarks6(x, d, *control); }));
     cmds.add(command(drive, kVerify6, std::nullopt, "VERIFY(6)", {kVerify6, 0x3F, 0xFF, 0xFF, 0xFF, kControlUsage},
                      kLong, verify6));
 }

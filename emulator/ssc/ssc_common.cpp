@@ -74,10 +74,6 @@ Result check_with_data(scsi::Sense sense, std::vector<uint8_t> data) {
     return r;
 }
 
-uint64_t signed_information(int64_t residual) {
-    return static_cast<uint32_t>(static_cast<int32_t>(residual));
-}
-
 bool worm_overwrite_allowed(const storage::Cartridge& c) {
     const storage::Position at = c.position();
     const uint64_t eod = c.eod();

@@ -60,10 +60,6 @@ TapeDrive::JobOutcome store_failure(const storage::Error& error, bool writing);
 // CHECK CONDITION with data-in (a short read, a filemark after some fixed blocks).
 Result check_with_data(scsi::Sense sense, std::vector<uint8_t> data);
 
-// INFORMATION for a signed residual: two's complement in the 4 bytes fixed-format sense carries
-// (a record longer than the READ asked for gives a negative residual).
-uint64_t signed_information(int64_t residual);
-
 // DATA PROTECT 30/0Ch and TapeAlert 3Ch when writing at the position would overwrite a WORM
 // medium. Any number of filemarks just before EOD may be overwritten, except the one closest
 // to BOP (mode page 1Dh WORM MODE FILEMARK RESTRICTIONS 2, as LTO drives report).

@@ -8,6 +8,7 @@
 #include "ssc/partition_page.h"
 #include "ssc/ssc.h"
 #include "ssc/ssc_common.h"
+#include "ssc/write_policy.h"
 
 namespace vtl::ssc {
 
@@ -76,16 +77,28 @@ ModePage device_configuration(TapeDrive& drive) {
     return p;
 }
 
-ModePage device_configuration_extension() {
+ModePage device_configuration_extension(TapeDrive& drive, const std::shared_ptr<WriteControl>& control) {
+    namespace ext = config_extension;
     ModePage p;
-    p.code = 0x10;
-    p.subpage = 0x01;
-    p.defaults = mode_page_header(0x10, 0x01, 0x1C);
+    p.code = ext::kCode;
+    p.subpage = ext::kSubpage;
+    p.defaults = mode_page_header(ext::kCode, ext::kSubpage, 0x1C);
     // TARPF, TASER, TARPT, TRWEP 0; WRITE MODE 0 (overwrite allowed), SHORT ERASE MODE 0;
     // PROGRAMMABLE EARLY WARNING SIZE 0 MB; VCELBRE 0.
     scsi::ByteWriter(p.defaults).zeros(0x1C);
     p.changeable.assign(p.defaults.size(), 0);
-    p.changeable[6] = p.changeable[7] = 0xFF;  // PEWS: kept and reported (LTFS sets it)
+    p.changeable[ext::kWriteMode] = 0xF0;                            // WRITE MODE: 0 or 1 (append-only)
+    p.changeable[ext::kPews] = p.changeable[ext::kPews + 1] = 0xFF;  // PEWS (LTFS sets it)
+    TapeDrive* d = &drive;
+    p.validate = [d, control](std::span<const uint8_t> page, size_t offset) -> std::optional<scsi::Sense> {
+        const uint8_t mode = page[ext::kWriteMode] >> 4;
+        if (mode > ext::kAppendOnly) {
+            return scsi::Sense::invalid_parameter_field(static_cast<uint16_t>(offset + ext::kWriteMode), 7);
+        }
+        // Entering append-only mode withdraws any ALLOW OVERWRITE.
+        if (mode == ext::kAppendOnly && !append_only(*d)) control->permit.revoke();
+        return std::nullopt;
+    };
     return p;
 }
 
@@ -124,12 +137,12 @@ ModePage medium_configuration(TapeDrive& drive) {
 
 }  // namespace
 
-void register_mode_pages(LogicalUnit& lu, TapeDrive& drive) {
+void register_mode_pages(LogicalUnit& lu, TapeDrive& drive, const std::shared_ptr<WriteControl>& control) {
     auto& pages = lu.mode_pages();
     pages.add(read_write_error_recovery());
     pages.add(data_compression());
     pages.add(device_configuration(drive));
-    pages.add(device_configuration_extension());
+    pages.add(device_configuration_extension(drive, control));
     pages.add(medium_partition(drive));
     pages.add(medium_configuration(drive));
 }

@@ -37,7 +37,18 @@ MediumSnapshot snapshot_of(const storage::Cartridge& cartridge);
 class TapeState {
 public:
     // THE update, after each store operation: the medium as it was left; nullopt once unloaded.
-    void apply(const std::optional<MediumSnapshot>& snapshot) { medium_ = snapshot; }
+    void apply(const std::optional<MediumSnapshot>& snapshot) {
+        if (snapshot && !medium_) ++mounts_;
+        if (snapshot.has_value() != medium_.has_value() ||
+            (snapshot && (snapshot->partition != medium_->partition || snapshot->object != medium_->object))) {
+            ++motions_;
+        }
+        medium_ = snapshot;
+    }
+    // Counts of mounts, and of changes of position (a mount or unmount included): what was
+    // granted at one position (ALLOW OVERWRITE) or for one mount holds while they stay the same.
+    uint64_t mounts() const { return mounts_; }
+    uint64_t motions() const { return motions_; }
 
     bool mounted() const { return medium_.has_value(); }
     uint8_t partition() const { return medium_ ? medium_->partition : 0; }
@@ -70,6 +81,8 @@ public:
 private:
     static inline const storage::Counters kNoCounters{};
     std::optional<MediumSnapshot> medium_;
+    uint64_t mounts_ = 0;
+    uint64_t motions_ = 0;
 };
 
 }  // namespace vtl::ssc

@@ -502,8 +502,8 @@ Result<WriteResult> Cartridge::write(std::span<const uint8_t> data, bool compres
             flags |= record_flags::kCompressed;
         }
     }
-    // Capacity counts what stays on the medium: the data before the position plus this record.
-    const uint64_t used = cursor_.offset - cursor_.object * kRecordHeaderSize;
+    // Capacity counts what stays on the medium: what is before the position plus this record.
+    const uint64_t used = part.used_before(cursor_.object, cursor_.offset);
     if (stored.size() > part.capacity() - std::min(used, part.capacity())) {
         return make_error(Errc::EndOfMedium, "record of {} bytes ({} stored) does not fit: {} of {} bytes used in partition {}",
                           data.size(), stored.size(), used, part.capacity(), part.number());
@@ -529,6 +529,11 @@ Result<WriteResult> Cartridge::write_filemarks(uint32_t count, bool sync_now) {
     VTL_TRY(check_fence());
     Partition& part = *current();
     if (count > 0) {
+        const uint64_t used = part.used_before(cursor_.object, cursor_.offset);
+        if (uint64_t(count) * kFilemarkCapacity > part.capacity() - std::min(used, part.capacity())) {
+            return make_error(Errc::EndOfMedium, "{} filemarks do not fit: {} of {} bytes used in partition {}", count,
+                              used, part.capacity(), part.number());
+        }
         VTL_TRY(prepare_write());
         VTL_TRY(part.append_filemarks(count));
         counters_.filemarks_written += count;

@@ -88,7 +88,7 @@ struct WriteResult {
 
 struct CapacityInfo {
     uint64_t capacity = 0;          // bytes the partition holds
-    uint64_t used = 0;              // stored bytes up to the end of data
+    uint64_t used = 0;              // stored record bytes up to the end of data, kFilemarkCapacity a filemark
     uint64_t early_warning_at = 0;  // used >= this: programmable early warning (EOM bit, 00/02)
 
     uint64_t remaining() const { return used < capacity ? capacity - used : 0; }
@@ -176,6 +176,7 @@ public:
     // A record the source tape could not read (tape image import): read back with bad = true.
     Result<WriteResult> write_bad_record(std::span<const uint8_t> data);
     // Writes `count` filemarks (0 allowed) at the position, then syncs unless `sync` is false.
+    // EndOfMedium, nothing written, when they do not fit (each uses kFilemarkCapacity).
     Result<WriteResult> write_filemarks(uint32_t count, bool sync = true);
     Result<void> sync();
     // ERASE: the position becomes the end of data of its partition; durable on return.

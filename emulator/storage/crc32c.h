@@ -1,6 +1,7 @@
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of every record, index
-// entry and header in a cartridge. Uses the SSE4.2 crc32 instruction (three interleaved streams)
-// when the CPU has it, else slicing-by-8 tables; both give the same values.
+// entry and header in a cartridge. Uses carry-less multiplication folding (AVX-512 VPCLMULQDQ)
+// for buffers of 256 bytes and more when the CPU has it, the SSE4.2 crc32 instruction (three
+// interleaved streams) otherwise, else slicing-by-8 tables; all give the same values.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +19,12 @@ inline uint32_t crc32c(std::span<const uint8_t> data, uint32_t previous = 0) {
 
 // The portable implementation, exposed so tests can compare it with the dispatched one.
 uint32_t crc32c_portable(const void* data, size_t size, uint32_t previous = 0);
+// The crc32-instruction path without folding (tables without SSE4.2), so tests cover it on
+// CPUs where crc32c() folds.
+uint32_t crc32c_streams(const void* data, size_t size, uint32_t previous = 0);
 // Whether crc32c() uses the crc32 instruction on this CPU.
 bool crc32c_hardware();
+// What crc32c() uses for long buffers here: "vpclmulqdq", "sse4.2" or "tables" (benchmarks print it).
+const char* crc32c_implementation();
 
 }  // namespace vtl::storage

@@ -46,7 +46,13 @@ public:
     uint8_t number() const { return number_; }
     uint64_t objects() const { return objects_; }
     uint64_t end_offset() const { return end_; }
-    uint64_t used_bytes() const { return end_ - objects_ * kRecordHeaderSize; }
+    // Capacity used up to the end of data: stored record bytes, and kFilemarkCapacity a filemark.
+    uint64_t used_bytes() const { return used_before(objects_, end_); }
+    // The same before `object`, which starts at byte `offset`.
+    uint64_t used_before(uint64_t object, uint64_t offset) const {
+        const uint64_t marks = filemarks_before(object);
+        return offset - object * kRecordHeaderSize + marks * kFilemarkCapacity;
+    }
     uint64_t capacity() const { return synced_.capacity; }
     uint32_t epoch() const { return epoch_; }
     const std::vector<uint64_t>& filemarks() const { return filemarks_; }

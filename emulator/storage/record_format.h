@@ -25,6 +25,9 @@ inline constexpr uint8_t kKnown = kCompressed | kBad;
 
 inline constexpr uint32_t kRecordMagic = 0x524C5456;  // "VTLR"
 inline constexpr size_t kRecordHeaderSize = 40;
+// Capacity a filemark uses (docs/cartridge-format.md, "Capacity"): a little, so that filemarks
+// alone fill a cartridge and reach early warning and the end of the partition, as on a drive.
+inline constexpr uint64_t kFilemarkCapacity = 4096;
 
 struct RecordHeader {
     ObjectKind kind = ObjectKind::Record;

@@ -1,6 +1,8 @@
 // Sense data layouts, byte for byte, from SPC-4 4.5.2 (descriptor) and 4.5.3 (fixed).
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include "scsi/sense.h"
 #include "sense_view.h"
 
@@ -44,6 +46,25 @@ TEST(SenseFixed, InformationTooWideClearsValid) {
     EXPECT_EQ(Bytes(b.begin() + 3, b.begin() + 7), Bytes(4, 0));
 }
 
+TEST(SenseFixed, SignedInformationIsTwosComplementIn32Bits) {
+    // A record 400 bytes longer than the READ asked for: INFORMATION -400.
+    auto b = Sense::no_sense().ili().information_signed(-400).encode(SenseFormat::Fixed);
+    const Bytes expected = {0xF0, 0, 0x20, 0xFF, 0xFF, 0xFE, 0x70, 0x0A, 0, 0, 0, 0, 0x00, 0x00, 0, 0, 0, 0};
+    EXPECT_EQ(b, expected);
+    // The ends of the 32-bit range are VALID; one past them is not.
+    b = Sense::no_sense().information_signed(INT32_MIN).encode(SenseFormat::Fixed);
+    EXPECT_EQ(b[0], 0xF0);
+    EXPECT_EQ(Bytes(b.begin() + 3, b.begin() + 7), (Bytes{0x80, 0x00, 0x00, 0x00}));
+    b = Sense::no_sense().information_signed(INT32_MAX).encode(SenseFormat::Fixed);
+    EXPECT_EQ(Bytes(b.begin() + 3, b.begin() + 7), (Bytes{0x7F, 0xFF, 0xFF, 0xFF}));
+    b = Sense::no_sense().information_signed(int64_t(INT32_MIN) - 1).encode(SenseFormat::Fixed);
+    EXPECT_EQ(b[0], 0x70);
+    EXPECT_EQ(Bytes(b.begin() + 3, b.begin() + 7), Bytes(4, 0));
+    // A positive signed value is the same as the unsigned one.
+    EXPECT_EQ(Sense::no_sense().information_signed(3096).encode(SenseFormat::Fixed),
+              Sense::no_sense().information(3096).encode(SenseFormat::Fixed));
+}
+
 TEST(SenseFixed, ProgressIndication) {
     auto b = Sense::not_ready(asc::kOperationInProgress).progress(0x8000).information(7).encode(SenseFormat::Fixed);
     const Bytes expected = {0xF0, 0, 0x02, 0, 0, 0, 7, 0x0A, 0, 0, 0, 0, 0x04, 0x07, 0, 0x80, 0x80, 0x00};
@@ -67,6 +88,20 @@ TEST(SenseDescriptor, InformationKeySpecificAndStreamCommands) {
     auto fp = Sense::invalid_cdb_field(9, 0).encode(SenseFormat::Descriptor);
     const Bytes expected_fp = {0x72, 0x05, 0x24, 0x00, 0, 0, 0, 8, 0x02, 0x06, 0, 0, 0xC8, 0x00, 0x09, 0x00};
     EXPECT_EQ(fp, expected_fp);
+}
+
+TEST(SenseDescriptor, SignedInformationIsSignExtendedTo64Bits) {
+    auto s = Sense::no_sense().ili().information_signed(-400);
+    const Bytes expected = {0x72, 0x00, 0x00, 0x00, 0,    0,    0,    16,   0x00, 0x0A, 0x80, 0x00,
+                            0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0x70, 0x04, 0x02, 0x00, 0x20};
+    EXPECT_EQ(s.encode(SenseFormat::Descriptor), expected);
+    EXPECT_EQ(s.information(), 0xFFFFFFFFFFFFFE70ull);
+    // Beyond 32 bits the descriptor still carries it exactly.
+    auto wide = Sense::no_sense().information_signed(-(int64_t(1) << 40)).encode(SenseFormat::Descriptor);
+    EXPECT_EQ(Bytes(wide.begin() + 12, wide.begin() + 20), (Bytes{0xFF, 0xFF, 0xFF, 0x00, 0, 0, 0, 0}));
+    // information() after information_signed() is unsigned again.
+    auto u = Sense::no_sense().information_signed(-1).information(0xFFFFFFFFu).encode(SenseFormat::Fixed);
+    EXPECT_EQ(u[0], 0xF0);
 }
 
 TEST(SenseView, DecodesBothFormatsAlike) {

@@ -20,13 +20,32 @@ TEST(SscCapacity, EarlyWarningThenEndOfMediumOnA64KiBCartridge) {
     r = t.write(record);
     EXPECT_TRUE(IsStreamCheck(r, 0xD, 0x00, 0x02, 4096, false, true));
     EXPECT_EQ(t.object(), 16u);
-    // Filemarks take no space: still accepted, with the early-warning report.
-    EXPECT_TRUE(IsStreamCheck(t.filemarks(1), 0x0, 0x00, 0x02, 0, false, true));
-    EXPECT_EQ(t.object(), 17u);
-    // Everything written reads back.
+    // A filemark uses 4 KiB too: it does not fit either (residual: the one filemark).
+    EXPECT_TRUE(IsStreamCheck(t.filemarks(1), 0xD, 0x00, 0x02, 1, false, true));
+    EXPECT_EQ(t.object(), 16u);
+    // Everything written reads back, then end of data (past early warning: EOM too).
     ASSERT_TRUE(IsGood(t.send(rewind())));
     for (int i = 0; i < 16; ++i) EXPECT_EQ(t.read(4096).data, record) << i;
-    EXPECT_TRUE(IsStreamCheck(t.read(4096), 0x0, 0x00, 0x01, 4096, true));
+    EXPECT_TRUE(IsStreamCheck(t.read(4096), 0x8, 0x00, 0x05, 4096, false, true));
+}
+
+TEST(SscCapacity, FilemarksAloneReachEarlyWarningAndTheEnd) {
+    // 1 MiB (SET CAPACITY's smallest) holds 256 filemarks of 4 KiB; early warning 2% before
+    // the end (1,027,605 bytes) is reached by the 251st.
+    LoadedDrive t;
+    ASSERT_TRUE(IsGood(t.send(set_capacity(1))));  // 64 MiB x 1/65535: raised to 1 MiB
+    EXPECT_TRUE(IsGood(t.filemarks(250)));
+    EXPECT_FALSE(t.position().bpew);
+    EXPECT_TRUE(IsStreamCheck(t.filemarks(1), 0x0, 0x00, 0x02, 0, false, true));
+    EXPECT_TRUE(t.position().bpew);
+    // Ten more do not fit in the five places left: none is written.
+    EXPECT_TRUE(IsStreamCheck(t.filemarks(10), 0xD, 0x00, 0x02, 10, false, true));
+    EXPECT_EQ(t.object(), 251u);
+    EXPECT_TRUE(IsStreamCheck(t.filemarks(5), 0x0, 0x00, 0x02, 0, false, true));
+    EXPECT_TRUE(IsStreamCheck(t.filemarks(1), 0xD, 0x00, 0x02, 1, false, true));
+    EXPECT_TRUE(IsStreamCheck(t.write(pattern(1, 1)), 0xD, 0x00, 0x02, 1, false, true));
+    EXPECT_EQ(t.object(), 256u);
+    EXPECT_EQ(t.log_page(0x31)->uint_param(0x0001), 0u) << "remaining capacity, partition 0";
 }
 
 TEST(SscCapacity, WritesAfterEarlyWarningSucceedUntilTheEnd) {
@@ -92,16 +111,4 @@ TEST(SscCapacity, EraseMakesThePositionTheEndOfData) {
     EXPECT_TRUE(IsStreamCheck(t.read(500), 0x8, 0x00, 0x05, 500));
     ASSERT_TRUE(IsGood(t.send(rewind())));
     EXPECT_TRUE(IsStreamCheck(t.send(space6(10, kBlocks)), 0x8, 0x00, 0x05, 8));
-}
-
-TEST(SscCapacity, AllowOverwriteChecksTheNamedPosition) {
-    LoadedDrive t;
-    for (int i = 0; i < 3; ++i) ASSERT_TRUE(IsGood(t.write(pattern(500, i))));
-    ASSERT_TRUE(IsGood(t.send(locate10(1))));
-    EXPECT_TRUE(IsGood(t.send(allow_overwrite(1, 0, 1))));
-    EXPECT_TRUE(IsCheck(t.send(allow_overwrite(1, 0, 2)), sense(0x5, 0x3B, 0x00)));
-    EXPECT_TRUE(IsGood(t.send(allow_overwrite(0, 0, 0))));
-    EXPECT_TRUE(IsGood(t.send(allow_overwrite(2, 0, 0))));
-    EXPECT_TRUE(IsCheck(t.send(allow_overwrite(3, 0, 0)), invalid_cdb(2, 3)));
-    EXPECT_EQ(t.object(), 1u);
 }

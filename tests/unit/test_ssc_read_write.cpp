@@ -104,6 +104,32 @@ TEST(SscReadWrite, ShortReadsReportIliAndTheResidualUnlessSili) {
     EXPECT_EQ(t.object(), 3u);
 }
 
+TEST(SscReadWrite, NegativeResidualIsSignExtendedInDescriptorSense) {
+    LoadedDrive t;
+    const Bytes record = pattern(1000, 7);
+    ASSERT_TRUE(IsGood(t.write(record)));
+    ASSERT_TRUE(IsGood(t.send(rewind())));
+    // D_SENSE in the control page (0Ah byte 2 bit 2): descriptor-format sense from now on.
+    auto m = t.mode_sense(0x0A);
+    Bytes page = m->find(0x0A)->bytes;
+    page[0] &= 0x3F;
+    page[2] |= 0x04;
+    Bytes list(8, 0);
+    list.insert(list.end(), page.begin(), page.end());
+    ASSERT_TRUE(IsGood(t.send(fixtures::mode_select10(true, false, uint16_t(list.size())), 0, list)));
+
+    // 600 of 1000 bytes: ILI, INFORMATION -400 as 64 bits in the information descriptor.
+    const auto r = t.send(read6(600), 600);
+    const Bytes expected = {0x72, 0x00, 0x00, 0x00, 0, 0, 0, 16,
+                            // information descriptor, VALID, -400
+                            0x00, 0x0A, 0x80, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE, 0x70,
+                            // stream commands descriptor, ILI
+                            0x04, 0x02, 0x00, 0x20};
+    EXPECT_EQ(r.status, scsi::Status::CheckCondition);
+    EXPECT_EQ(r.sense, expected);
+    EXPECT_EQ(r.data, Bytes(record.begin(), record.begin() + 600));
+}
+
 TEST(SscReadWrite, FixedBlockModeCountsBlocks) {
     LoadedDrive t;
     ASSERT_TRUE(IsGood(t.set_block_length(512)));

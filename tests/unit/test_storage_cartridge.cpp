@@ -5,6 +5,7 @@
 
 #include <random>
 
+#include "storage/record_format.h"
 #include "storage/store.h"
 #include "storage_test_util.h"
 
@@ -425,9 +426,9 @@ TEST_F(StorageCartridge, EarlyWarningThenEndOfMediumWithASmallCapacity) {
     EXPECT_EQ(c->eod(), 16u);  // the refused record left nothing behind
     EXPECT_TRUE(c->capacity().end_of_medium());
     EXPECT_EQ(c->capacity().remaining(), 0u);
-    auto fm = c->write_filemarks(2);  // filemarks still fit
-    ASSERT_TRUE(fm.ok());
-    EXPECT_TRUE(fm->early_warning);
+    // Filemarks use capacity too: none fits, none is written.
+    EXPECT_EQ(c->write_filemarks(2).error().code, Errc::EndOfMedium);
+    EXPECT_EQ(c->eod(), 16u);
     EXPECT_EQ(c->write_record(record_data(kSeed, 0, 1)).error().code, Errc::EndOfMedium);
     // Overwriting from the middle frees what follows.
     ASSERT_TRUE(c->locate(0, 8).ok());
@@ -438,6 +439,38 @@ TEST_F(StorageCartridge, EarlyWarningThenEndOfMediumWithASmallCapacity) {
     // The compressed size is what counts against capacity.
     ASSERT_TRUE(c->format(Layout{64 * 1024, {}}).ok());
     for (int i = 0; i < 40; ++i) ASSERT_TRUE(c->write_record(text_data(i, 4096), true).ok()) << i;
+}
+
+TEST_F(StorageCartridge, FilemarksUseCapacityUpToEarlyWarningAndTheEnd) {
+    auto c = open("TST009L8", Layout{64 * 1024, {}});
+    c->set_early_warning_margin(8 * 1024);
+    // Each filemark uses kFilemarkCapacity (4 KiB): 14 reach early warning at 56 KiB.
+    for (int i = 1; i <= 13; ++i) {
+        auto fm = c->write_filemarks(1, false);
+        ASSERT_TRUE(fm.ok()) << i;
+        EXPECT_FALSE(fm->early_warning) << i;
+        EXPECT_EQ(c->capacity().used, uint64_t(i) * kFilemarkCapacity);
+    }
+    auto fm = c->write_filemarks(1);
+    ASSERT_TRUE(fm.ok());
+    EXPECT_TRUE(fm->early_warning);
+    // Two places left: three are refused whole, two fit exactly.
+    EXPECT_EQ(c->write_filemarks(3).error().code, Errc::EndOfMedium);
+    EXPECT_EQ(c->eod(), 14u);
+    ASSERT_TRUE(c->write_filemarks(2).ok());
+    EXPECT_TRUE(c->capacity().end_of_medium());
+    EXPECT_EQ(c->write_filemarks(1).error().code, Errc::EndOfMedium);
+    EXPECT_EQ(c->write_record(record_data(kSeed, 0, 1)).error().code, Errc::EndOfMedium);
+    // Records and filemarks count together, and only what is before the position: a record
+    // written after the third filemark leaves three filemarks' worth of space behind it.
+    ASSERT_TRUE(c->locate(0, 3).ok());
+    ASSERT_TRUE(c->write_record(record_data(kSeed, 1, 1000)).ok());
+    EXPECT_EQ(c->capacity().used, 3 * kFilemarkCapacity + 1000);
+    // The same after reopening (the filemark list is read back at open).
+    ASSERT_TRUE(c->sync().ok());
+    c.reset();
+    c = open("TST009L8");
+    EXPECT_EQ(c->capacity().used, 3 * kFilemarkCapacity + 1000);
 }
 
 TEST_F(StorageCartridge, InvalidRecordsAreRefused) {

@@ -1,5 +1,5 @@
-// CRC32C: published check values, and the dispatched (SSE4.2) path against the portable one
-// for every length and alignment the interleaving code distinguishes.
+// CRC32C: published check values, and the dispatched path (folding or SSE4.2) and the crc32
+// instruction path against the portable one for every length and alignment they distinguish.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -26,16 +26,22 @@ TEST(StorageCrc32c, CheckValues) {
 
 TEST(StorageCrc32c, DispatchedMatchesPortableAtEveryShape) {
     std::mt19937_64 rng(42);
-    std::vector<uint8_t> data(3 * 8192 * 2 + 3 * 256 * 3 + 64);
+    std::vector<uint8_t> data(256 * 1024 + 64);
     for (auto& b : data) b = static_cast<uint8_t>(rng());
     std::vector<size_t> lengths;
-    for (size_t n = 0; n < 800; ++n) lengths.push_back(n);
-    for (size_t n : {767u, 768u, 769u, 1536u, 8191u, 24575u, 24576u, 24577u, 25000u, 49152u, 51000u}) lengths.push_back(n);
+    for (size_t n = 0; n < 1100; ++n) lengths.push_back(n);  // folding: 256-byte steps, 64, 16, tail
+    for (size_t n : {1536u, 4111u, 8191u, 24575u, 24576u, 24577u, 25000u, 49152u, 51000u, 262144u, 262184u}) {
+        lengths.push_back(n);
+    }
     for (size_t offset = 0; offset < 8; ++offset) {
         for (size_t n : lengths) {
             if (offset + n > data.size()) continue;
-            ASSERT_EQ(crc32c(data.data() + offset, n), crc32c_portable(data.data() + offset, n))
-                << "offset " << offset << " length " << n << " hardware " << crc32c_hardware();
+            const uint32_t expected = crc32c_portable(data.data() + offset, n);
+            ASSERT_EQ(crc32c(data.data() + offset, n), expected)
+                << "offset " << offset << " length " << n << " " << crc32c_implementation();
+            ASSERT_EQ(crc32c_streams(data.data() + offset, n), expected) << "offset " << offset << " length " << n;
+            ASSERT_EQ(crc32c(data.data() + offset, n, 0x1234ABCD), crc32c_portable(data.data() + offset, n, 0x1234ABCD))
+                << "continuing, offset " << offset << " length " << n;
         }
     }
 }
