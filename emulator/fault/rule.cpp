@@ -226,7 +226,8 @@ Rule parse_rule(const json& j) {
         fail("action", fmt::format("unknown action \"{}\" (one of {})", action, names));
     }
     r.action = ai->action;
-    for (const auto& [key, value] : j.items()) {
+    for (const auto& item : j.items()) {
+        const std::string& key = item.key();  // not a structured binding: clang 14 cannot capture those
         const bool own = std::any_of(ai->fields.begin(), ai->fields.end(), [&](const char* f) { return key == f; });
         if (!own && !kCommonFields.contains(key)) {
             fail(key, fmt::format("unknown field for action \"{}\"", action));
