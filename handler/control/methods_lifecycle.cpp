@@ -89,32 +89,23 @@ void register_lifecycle_methods(Methods& m) {
               refused(lib.delete_cartridge(barcode));
               return nlohmann::json{{"library", lib.name()}, {"deleted", barcode}};
           });
-    m.add("image.import", "fill a cartridge from a tape image file: {library, barcode, file, format?}",
-          [](Context& ctx, const nlohmann::json& p) {
-              param::only(p, {"library", "barcode", "file", "format"});
-              auto& lib = library_param(ctx, p);
-              const auto file = file_param(p);
-              const auto format = format_param(p, file);
-              const std::string barcode = param::string(p, "barcode");
-              refused(lib.import_image(file, format, barcode));
-              return nlohmann::json{{"library", lib.name()},
-                                    {"barcode", barcode},
-                                    {"file", file.string()},
-                                    {"format", format == storage::ImageFormat::Simh ? "simh" : "aws"}};
-          });
-    m.add("image.export", "write a cartridge to a tape image file: {library, barcode, file, format?}",
-          [](Context& ctx, const nlohmann::json& p) {
-              param::only(p, {"library", "barcode", "file", "format"});
-              auto& lib = library_param(ctx, p);
-              const auto file = file_param(p);
-              const auto format = format_param(p, file);
-              const std::string barcode = param::string(p, "barcode");
-              refused(lib.export_image(barcode, file, format));
-              return nlohmann::json{{"library", lib.name()},
-                                    {"barcode", barcode},
-                                    {"file", file.string()},
-                                    {"format", format == storage::ImageFormat::Simh ? "simh" : "aws"}};
-          });
+    // Import and export take the same parameters and answer alike; only the direction differs.
+    auto image = [](bool import) {
+        return [import](Context& ctx, const nlohmann::json& p) {
+            param::only(p, {"library", "barcode", "file", "format"});
+            auto& lib = library_param(ctx, p);
+            const auto file = file_param(p);
+            const auto format = format_param(p, file);
+            const std::string barcode = param::string(p, "barcode");
+            refused(import ? lib.import_image(file, format, barcode) : lib.export_image(barcode, file, format));
+            return nlohmann::json{{"library", lib.name()},
+                                  {"barcode", barcode},
+                                  {"file", file.string()},
+                                  {"format", format == storage::ImageFormat::Simh ? "simh" : "aws"}};
+        };
+    };
+    m.add("image.import", "fill a cartridge from a tape image file: {library, barcode, file, format?}", image(true));
+    m.add("image.export", "write a cartridge to a tape image file: {library, barcode, file, format?}", image(false));
     m.add("reset", "back to the configured inventory: {library}", [](Context& ctx, const nlohmann::json& p) {
         param::only(p, {"library"});
         auto& lib = library_param(ctx, p);
