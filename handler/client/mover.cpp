@@ -68,7 +68,7 @@ bool Mover::retryable(const ScsiOutcome& out, std::string& why) const {
     }
     if (auto s = sense_of(*r); s && s->key == kKeyUnitAttention) {
         // A unit attention means the command was not executed: sending it again is safe.
-        why = "unit attention " + describe(*s);
+        why = "unit attention: the command was not executed";
         return true;
     }
     return false;

@@ -427,6 +427,8 @@ TEST(MoveClientLoop, QueriesSurviveUnitAttentionBridgeTimeoutAndTransportTimeout
     EXPECT_EQ(r.mover().async_move(r.o), MoveOutcome::Success);
     using K = StepKind;
     EXPECT_EQ(r.kinds(), (std::vector<K>{K::Accepted, K::Retry, K::Retry, K::Retry, K::InProgress, K::Completed}));
+    EXPECT_EQ(r.steps[1].note, "unit attention: the command was not executed");
+    EXPECT_TRUE(r.steps[1].sense->is(0x06, 0x29, 0x00));
     EXPECT_EQ(r.steps[2].note, "a bridge timed the query out: WAIT TIME 10 s is longer than its timer");
     EXPECT_EQ(r.steps[3].error->kind, TransportError::Kind::Timeout);
     // The same query every time.

@@ -19,11 +19,13 @@ VLOG=$TEST_OUT/vtld.log
 DBUS_PID="" RUNNER_PID=""
 
 # targetcli's own shell (TargetCLI and UIRoot from /usr/bin/targetcli) in one Python process that
-# runs command lines from stdin: each targetcli start costs about 15 s under TCG.
+# runs command lines from stdin: each targetcli start costs about 15 s under TCG. It has its own
+# preferences directory: a targetcli started meanwhile rewrites /tmp/targetcli/prefs.bin, and a
+# shell reading it half-written dies (EOFError in configshell's prefs.load).
 TARGETCLI_SHELL='
 import runpy, sys
 cli = runpy.run_path("/usr/bin/targetcli", run_name="targetcli_shell")
-shell = cli["TargetCLI"]("/tmp/targetcli")
+shell = cli["TargetCLI"]("/tmp/targetcli-shell")
 cli["UIRoot"](shell, as_root=True).refresh()
 print("@@rc=0", flush=True)
 for line in sys.stdin:
@@ -37,12 +39,15 @@ for line in sys.stdin:
 '
 TCLI_PID=""
 start_tcli() {
-    coproc TCLI { exec /usr/bin/python3 -u -c "$TARGETCLI_SHELL" 2>&1; }
+    coproc TCLI { exec /usr/bin/python3 -u -c "$TARGETCLI_SHELL" 2>"$TEST_OUT/targetcli-shell.err"; }
 }
+# bash unsets TCLI and TCLI_PID when the shell exits.
+tcli_alive() { [[ -n ${TCLI_PID:-} && -n ${TCLI[0]:-} ]]; }
 # tcli COMMAND LINE: run it in that shell; its output in TCLI_OUT, 0 or 1 (it raised) in TCLI_RC.
 tcli_read() {
     local line
     TCLI_OUT=""
+    tcli_alive || fail "targetcli's shell has exited: $(cat "$TEST_OUT/targetcli-shell.err")"
     while IFS= read -r -t 120 line <&"${TCLI[0]}"; do
         if [[ $line == @@rc=* ]]; then
             TCLI_RC=${line#@@rc=}
@@ -50,9 +55,10 @@ tcli_read() {
         fi
         TCLI_OUT+=$line$'\n'
     done
-    fail "targetcli's shell stopped answering; its last output: $TCLI_OUT"
+    fail "targetcli's shell stopped answering; its last output: $TCLI_OUT $(cat "$TEST_OUT/targetcli-shell.err")"
 }
 tcli() {
+    tcli_alive || fail "targetcli's shell has exited: $(cat "$TEST_OUT/targetcli-shell.err")"
     echo "$*" >&"${TCLI[1]}"
     tcli_read
     echo "targetcli> $*  (rc $TCLI_RC)"
@@ -63,7 +69,7 @@ tcli_ok() {
     ((TCLI_RC == 0)) || fail "targetcli '$*' failed"
 }
 stop_tcli() {
-    [[ -n $TCLI_PID ]] || return 0
+    tcli_alive || return 0
     local fd=${TCLI[1]}
     exec {fd}>&-
     wait "$TCLI_PID" || true
@@ -71,7 +77,7 @@ stop_tcli() {
 }
 
 cleanup() {
-    [[ -n $TCLI_PID ]] && kill "$TCLI_PID" 2>/dev/null
+    [[ -n ${TCLI_PID:-} ]] && kill "$TCLI_PID" 2>/dev/null
     # Not targetcli: it cannot start without a system bus.
     /usr/bin/python3 -c 'from rtslib_fb import RTSRoot; RTSRoot().clear_existing(confirm=True)' || true
     [[ -n ${VTLD_PID:-} ]] && kill -TERM "$VTLD_PID" 2>/dev/null
