@@ -77,8 +77,12 @@ uint32_t AsyncMoves::start(const MoveRequest& request) {
              {"destination", e.destination},
              {"accepted_ms", wall_ms(e.accepted)}});
     const uint64_t op = library_.start_move(
-        request, [this, alive = std::weak_ptr<int>(alive_), token](std::optional<scsi::Sense> outcome) {
+        request,
+        [this, alive = std::weak_ptr<int>(alive_), token](std::optional<scsi::Sense> outcome) {
             if (alive.lock()) finished(token, std::move(outcome));
+        },
+        [this, alive = std::weak_ptr<int>(alive_), token](const std::optional<scsi::Sense>& outcome) {
+            return alive.lock() ? end_record(token, outcome) : nlohmann::json();
         });
     if (auto it = entries_.find(token); it != entries_.end() && !it->second.final()) it->second.operation = op;
     return token;
@@ -100,7 +104,8 @@ uint16_t AsyncMoves::estimate_seconds(const Entry& entry) const {
     const size_t robots = std::max<size_t>(1, library_.robots().addresses().size());
     const size_t ahead = queued(entry) ? library_.robots().queued() - 1 + library_.robots().busy() : 0;
     const Duration total = one + one * static_cast<int64_t>((ahead + robots - 1) / robots);
-    const auto s = duration_cast<seconds>(total).count();
+    // Rounded up: a move that is not done never estimates 0 seconds.
+    const auto s = std::chrono::ceil<seconds>(total).count();
     return static_cast<uint16_t>(std::min<int64_t>(s, 0xFFFE));
 }
 
@@ -117,8 +122,17 @@ const AsyncMoves::Entry* AsyncMoves::find(uint32_t token) {
 }
 
 uint16_t AsyncMoves::progress(const Entry& e) const {
-    // In steps the robot's phases give: waiting, fetching the cartridge, carrying it, done.
     if (e.final()) return 0xFFFF;
+    // Running: the share of its motion's time (recovery included) gone by, 1..FFFEh, so a long
+    // recovery shows progress; 0 is kept for "queued".
+    if (auto span = library_.operation_span(e.operation)) {
+        const auto total = (span->due - span->started).count();
+        const auto gone = (library_.clock().now() - span->started).count();
+        if (total <= 0 || gone >= total) return 0xFFFE;
+        return static_cast<uint16_t>(1 + static_cast<double>(std::max<int64_t>(gone, 0)) / static_cast<double>(total) *
+                                             0xFFFD);
+    }
+    // Between motions (a leg ended, the next not yet running): by phase.
     switch (library_.operation_phase(e.operation)) {
         case Library::OperationPhase::Queued:
             return 0;
@@ -153,12 +167,31 @@ uint64_t AsyncMoves::wait(uint32_t token, Waiter fn) {
 
 void AsyncMoves::cancel(uint64_t waiter) { waiters_.erase(waiter); }
 
+// The library journals this with the move's inventory changes, so the entry ends now: a
+// compaction during that commit snapshots it ended.
+nlohmann::json AsyncMoves::end_record(uint32_t token, const std::optional<scsi::Sense>& sense) {
+    const auto it = entries_.find(token);
+    if (it == entries_.end()) return nlohmann::json();
+    const State state = sense ? State::Error : State::Done;
+    apply_end(it->second, state, sense);
+    it->second.end_journaled = true;
+    return {{"op", "end"}, {"token", token}, {"state", static_cast<int>(state)}, {"sense", sense_json(sense)}};
+}
+
 void AsyncMoves::finished(uint32_t token, std::optional<scsi::Sense> sense) {
     const auto it = entries_.find(token);
     if (it == entries_.end()) return;
     const State state = sense ? State::Error : State::Done;
-    apply_end(it->second, state, sense);
-    persist({{"op", "end"}, {"token", token}, {"state", static_cast<int>(state)}, {"sense", sense_json(sense)}});
+    if (!it->second.end_journaled) {
+        apply_end(it->second, state, sense);
+        persist({{"op", "end"}, {"token", token}, {"state", static_cast<int>(state)}, {"sense", sense_json(sense)}});
+    } else if (it->second.state != state || sense) {
+        // The journal write failed and the outcome became that failure: nothing of the move is
+        // on disk, so the result is only in memory.
+        it->second.state = state;
+        it->second.sense = sense;
+        if (it->second.sense) it->second.sense->information(token);
+    }
     log().info("[{}] async move token={} 0x{:04X} -> 0x{:04X} ended: {}", library_.name(), token, it->second.source,
                it->second.destination, to_string(state));
     // Every query waiting on it gets the same result; one that releases it does so afterwards.

@@ -39,6 +39,7 @@ public:
         std::optional<scsi::Sense> sense;  // the synchronous MOVE MEDIUM's sense on failure
         uint64_t operation = 0;            // the library's MoveId while it runs
         uint64_t finished_order = 0;       // position among finished results (eviction)
+        bool end_journaled = false;        // its end went into the library's journal with the move
         bool final() const { return state == State::Done || state == State::Error || state == State::Aborted; }
     };
 
@@ -81,6 +82,7 @@ public:
     void apply(const nlohmann::json& record) override;
 
 private:
+    nlohmann::json end_record(uint32_t token, const std::optional<scsi::Sense>& sense);
     void finished(uint32_t token, std::optional<scsi::Sense> sense);
     void refresh(Entry& entry) const;
     void evict();

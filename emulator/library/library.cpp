@@ -1,9 +1,8 @@
 #include "library/library.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -12,12 +11,12 @@
 #include "core/virtual_clock.h"
 #include "device/medium_changer.h"
 #include "device/tape_drive.h"
-#include "storage/store.h"
 #include "library/async_moves.h"
 #include "library/changes.h"
 #include "library/identities.h"
 #include "library/operation.h"
 #include "library/state_store.h"
+#include "storage/store.h"
 
 namespace vtl::library {
 
@@ -85,7 +84,8 @@ Library::Library(config::LibraryConfig config, Clock& clock, Options options)
     }
     auto opened_store = storage::Store::open(cartridge_root);
     if (!opened_store.ok()) {
-        throw std::runtime_error(fmt::format("library {}: cartridge store: {}", config_.name, opened_store.error().message));
+        throw std::runtime_error(
+            fmt::format("library {}: cartridge store: {}", config_.name, opened_store.error().message));
     }
     cartridges_ = std::move(*opened_store);
     load_lifecycle();  // created cartridges' settings, before a drive loads one
@@ -95,42 +95,45 @@ Library::Library(config::LibraryConfig config, Clock& clock, Options options)
     };
 
     std::vector<uint16_t> transports;
-    for (uint32_t i = 0; i < config_.robots; ++i) transports.push_back(static_cast<uint16_t>(config_.addresses.transport + i));
+    for (uint32_t i = 0; i < config_.robots; ++i)
+        transports.push_back(static_cast<uint16_t>(config_.addresses.transport + i));
     robots_ = std::make_unique<smc::Robots>(clock_, std::move(transports));
 
     auto lu_name = [&](const std::string& device) { return config_.name + "/" + device; };
     // The changer runs commands concurrently (a READ ELEMENT STATUS need not wait for a move);
     // a drive runs one ordered command at a time, as SSC drives do.
-    devices_.push_back(Entry{config_.changer,
-                             std::make_unique<LogicalUnit>(lu_name(config_.changer), clock_,
-                                                           std::make_unique<MediumChanger>(changer_identity(config_), *this),
-                                                           LogicalUnit::Options{.serial = false})});
+    devices_.push_back(Entry{config_.changer, std::make_unique<LogicalUnit>(
+                                                  lu_name(config_.changer), clock_,
+                                                  std::make_unique<MediumChanger>(changer_identity(config_), *this),
+                                                  LogicalUnit::Options{.serial = false})});
     changer_lus_.push_back(devices_.back().lu.get());
     for (const auto& drive : config_.drives) {
-        DriveServices services{.store = cartridges_.get(),
-                               .executor = threads ? ssc::make_thread_executor("vtl-io-" + drive.name)
-                                                   : ssc::make_inline_executor(),
-                               .settings = settings};
+        DriveServices services{
+            .store = cartridges_.get(),
+            .executor = threads ? ssc::make_thread_executor("vtl-io-" + drive.name) : ssc::make_inline_executor(),
+            .settings = settings};
         auto device = std::make_unique<TapeDrive>(drive_identity(config_, drive), mechanics_of(config_, drive),
                                                   std::move(services));
         TapeDrive* mechanism = device.get();
-        devices_.push_back(Entry{drive.name, std::make_unique<LogicalUnit>(lu_name(drive.name), clock_, std::move(device),
-                                                                           LogicalUnit::Options{.serial = true})});
+        devices_.push_back(
+            Entry{drive.name, std::make_unique<LogicalUnit>(lu_name(drive.name), clock_, std::move(device),
+                                                            LogicalUnit::Options{.serial = true})});
         drives_.push_back(mechanism);
         drive_lus_.push_back(devices_.back().lu.get());
         if (drive.bridge) {
             // LUN 1 behind the drive: the changer's identity, one command at a time.
             const std::string name = drive.name + "-changer";
-            devices_.push_back(Entry{name, std::make_unique<LogicalUnit>(
-                                               lu_name(name), clock_,
-                                               std::make_unique<MediumChanger>(changer_identity(config_), *this),
-                                               LogicalUnit::Options{.serial = true})});
+            devices_.push_back(Entry{
+                name, std::make_unique<LogicalUnit>(lu_name(name), clock_,
+                                                    std::make_unique<MediumChanger>(changer_identity(config_), *this),
+                                                    LogicalUnit::Options{.serial = true})});
             LogicalUnit& bridged = *devices_.back().lu;
             bridges_.emplace_back(drive.name, std::make_unique<bridge::Bridge>(*this, drive.name, bridged));
             add_changer_lu(bridged);
         }
         // A cartridge the saved state puts in the drive is there again after a restart.
-        const smc::Element* dte = inventory_->nth(smc::ElementType::DataTransfer, static_cast<uint32_t>(drives_.size() - 1));
+        const smc::Element* dte =
+            inventory_->nth(smc::ElementType::DataTransfer, static_cast<uint32_t>(drives_.size() - 1));
         if (dte && dte->cartridge) mechanism->restore(inventory_->cartridge(*dte->cartridge));
     }
 }
@@ -201,9 +204,13 @@ void Library::set_exception(uint16_t address, std::optional<scsi::Asc> code) {
 }
 
 void Library::commit(nlohmann::json changes, std::optional<scsi::Sense>* error) {
-    if (!store_ || changes.empty()) return;
+    commit(std::move(changes), nlohmann::json::array(), error);
+}
+
+void Library::commit(nlohmann::json changes, nlohmann::json section_records, std::optional<scsi::Sense>* error) {
+    if (!store_ || (changes.empty() && section_records.empty())) return;
     try {
-        store_->commit(changes);
+        store_->commit(changes, section_records);
     } catch (const std::exception& e) {
         log().error("[{}] cannot save the inventory: {}", config_.name, e.what());
         if (error && !*error) *error = scsi::Sense(scsi::SenseKey::HardwareError, scsi::asc::kInternalTargetFailure);
@@ -237,6 +244,12 @@ Library::OperationPhase Library::operation_phase(MoveId id) const {
     if (op.kind != OperationKind::Move && op.kind != OperationKind::Exchange) return OperationPhase::Picking;
     const Leg& leg = op.legs[op.leg];
     return leg.picked || leg.carrying ? OperationPhase::Carrying : OperationPhase::Picking;
+}
+
+std::optional<smc::MotionSpan> Library::operation_span(MoveId id) const {
+    const auto it = operations_.find(id);
+    if (it == operations_.end() || !it->second->started || it->second->motion == 0) return std::nullopt;
+    return robots_->span(it->second->motion);
 }
 
 Library::AbortEffect Library::abort_effect(MoveId id) const {

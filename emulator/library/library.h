@@ -109,6 +109,9 @@ public:
 
     // --- State machine -------------------------------------------------------------------
     using Done = std::function<void(std::optional<scsi::Sense>)>;
+    // A record of another state section (StateStore) that the operation's end writes in the same
+    // journal record as its inventory changes, built from the outcome just before that write.
+    using EndRecord = std::function<nlohmann::json(const std::optional<scsi::Sense>&)>;
 
     const smc::ChangerTraits& traits() const;
     smc::Inventory& inventory() { return *inventory_; }
@@ -134,8 +137,9 @@ public:
     // the clock, as is a move whose source is its destination: GOOD without motion). A move
     // into a drive ends when the cartridge is in the drive's mouth; the drive then loads on its
     // own. A move out of a loaded drive first unloads it (implicit_unload personalities).
-    // Completed moves are on stable storage before `done` runs.
-    MoveId start_move(const MoveRequest& request, Done done);
+    // Completed moves are on stable storage before `done` runs, with `end_record`'s record when
+    // one is given (a restart then never finds the cartridge moved and the move unfinished).
+    MoveId start_move(const MoveRequest& request, Done done, EndRecord end_record = {});
     MoveId start_exchange(const ExchangeRequest& request, Done done);
     MoveId start_position(uint16_t transport, uint16_t destination, Done done);
     // The host gave up on a move (ABORT TASK, bridge timer). A queued move is removed and
@@ -190,6 +194,8 @@ public:
     // unload, recovery, pick), carrying it, or ended (or never known).
     enum class OperationPhase { Queued, Picking, Carrying, Ended };
     OperationPhase operation_phase(MoveId id) const;
+    // The robot motion an operation has running: when it started and when it is due to end.
+    std::optional<smc::MotionSpan> operation_span(MoveId id) const;
     // What abort() did to an operation, asked right after it: removed from the robot queue
     // (or ended), being completed, or being returned to its source.
     enum class AbortEffect { Removed, Completes, Returns };
@@ -291,6 +297,7 @@ private:
     void finish(MoveId id, std::optional<scsi::Sense> result);
     void apply(Operation& op, nlohmann::json change);
     void commit(nlohmann::json changes, std::optional<scsi::Sense>* error = nullptr);
+    void commit(nlohmann::json changes, nlohmann::json section_records, std::optional<scsi::Sense>* error);
     Duration travel(uint16_t from, uint16_t to) const;
     void load_into_drive(uint16_t address, smc::CartridgeId id);
     spdlog::logger& log();

@@ -2,9 +2,9 @@
 // on one robot, POSITION TO ELEMENT and INITIALIZE ELEMENT STATUS a single timed phase. The
 // inventory follows the cartridge (source -> gripper -> destination); the operation's changes
 // are journaled together when it ends, before the host hears of it.
-#include <vector>
-
 #include <spdlog/spdlog.h>
+
+#include <vector>
 
 #include "library/changes.h"
 #include "library/library.h"
@@ -36,9 +36,10 @@ Duration Library::travel(uint16_t from, uint16_t to) const {
     return (ie(from) || ie(to)) ? Duration(config_.timings.ie_to_slot) : Duration(config_.timings.slot_to_slot);
 }
 
-MoveId Library::start_move(const MoveRequest& request, Done done) {
+MoveId Library::start_move(const MoveRequest& request, Done done, EndRecord end_record) {
     auto op = std::make_unique<Operation>();
     op->done = std::move(done);
+    op->end_record = std::move(end_record);
     op->move = request;
     if (auto refused = check_move_now(request, true)) {
         op->kind = OperationKind::Noop;
@@ -50,7 +51,8 @@ MoveId Library::start_move(const MoveRequest& request, Done done) {
         op->transport = request.transport ? std::optional<uint16_t>(request.transport) : std::nullopt;
         // INVERT is accepted and ignored: LTO cartridges have one side (the command handlers
         // refuse INVERT=1 before it gets here).
-        op->legs.push_back(Leg{.from = request.source, .to = request.destination, .cartridge = *occupant(request.source, true)});
+        op->legs.push_back(
+            Leg{.from = request.source, .to = request.destination, .cartridge = *occupant(request.source, true)});
     }
     return accept(std::move(op));
 }
@@ -72,7 +74,8 @@ MoveId Library::start_exchange(const ExchangeRequest& request, Done done) {
         // A swap: take the first medium along, trade it for the second at the first destination
         // and bring that one back.
         op->legs.push_back(Leg{.from = request.source, .to = request.first_destination, .cartridge = a, .swap = true});
-        op->legs.push_back(Leg{.from = request.first_destination, .to = request.source, .cartridge = b, .carrying = true});
+        op->legs.push_back(
+            Leg{.from = request.first_destination, .to = request.source, .cartridge = b, .carrying = true});
     } else {
         // Clear the first destination, then fill it.
         op->legs.push_back(Leg{.from = request.first_destination, .to = request.second_destination, .cartridge = b});
@@ -172,8 +175,8 @@ std::optional<scsi::Sense> Library::leg_started(MoveId id, uint16_t robot, Durat
     if (!op.started) {
         // The inventory may have changed since the host's command was checked (an operation
         // queued before it failed or was withdrawn): check again, as it is now.
-        auto refused = op.kind == OperationKind::Move ? check_move_now(op.move, false)
-                                                      : check_exchange_now(op.exchange, false);
+        auto refused =
+            op.kind == OperationKind::Move ? check_move_now(op.move, false) : check_exchange_now(op.exchange, false);
         if (refused) {
             log().info("[{}] operation {} refused when the robot took it: {}", config_.name, id, sense_text(refused));
             return refused;
@@ -298,7 +301,12 @@ void Library::finish(MoveId id, std::optional<scsi::Sense> result) {
     if (node.empty()) return;
     OperationPtr op = std::move(node.mapped());
     std::optional<scsi::Sense> outcome = result ? result : op->error;
-    commit(std::move(op->changes), &outcome);  // on stable storage before anyone hears of it
+    // On stable storage before anyone hears of it, in one journal record with the end's record.
+    nlohmann::json records = nlohmann::json::array();
+    if (op->end_record) {
+        if (auto r = op->end_record(outcome); !r.is_null()) records.push_back(std::move(r));
+    }
+    commit(std::move(op->changes), std::move(records), &outcome);
     if (op->aborted) {
         log().info("[{}] aborted operation {} ended ({}); the host was already answered", config_.name, id,
                    sense_text(outcome));
@@ -350,8 +358,10 @@ void Library::abort(MoveId id, config::AbortPolicy policy) {
     }
     if (leg.carrying || leg.placed) {
         // After a swap the source holds the other medium: the only place left is the destination.
-        log().info("[{}] abort of operation {}: cannot return to {} (it holds the exchanged medium); the robot "
-                   "finishes it", config_.name, id, hex(leg.from));
+        log().info(
+            "[{}] abort of operation {}: cannot return to {} (it holds the exchanged medium); the robot "
+            "finishes it",
+            config_.name, id, hex(leg.from));
         return;
     }
     log().info("[{}] abort of operation {} ({} -> {}): policy return-to-source, the cartridge goes back to {}{}",

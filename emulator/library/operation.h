@@ -39,6 +39,7 @@ struct Library::Operation {
     smc::MotionId motion = 0;
     bool started = false;               // a robot took its first motion: it holds its elements
     Done done;
+    EndRecord end_record;               // journaled with `changes` when it ends
     bool aborted = false;               // the host gave up: `done` is never called
     bool returning = false;             // ReturnToSource: the current leg goes back to its `from`
     nlohmann::json changes = nlohmann::json::array();

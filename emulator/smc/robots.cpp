@@ -52,8 +52,16 @@ std::optional<uint16_t> Robots::robot_of(MotionId id) const {
     return std::nullopt;
 }
 
+std::optional<MotionSpan> Robots::span(MotionId id) const {
+    for (const auto& r : robots_) {
+        if (r && r->id == id) return r->span;
+    }
+    return std::nullopt;
+}
+
 size_t Robots::busy() const {
-    return static_cast<size_t>(std::count_if(robots_.begin(), robots_.end(), [](const auto& r) { return r.has_value(); }));
+    return static_cast<size_t>(
+        std::count_if(robots_.begin(), robots_.end(), [](const auto& r) { return r.has_value(); }));
 }
 
 // Each free robot takes the oldest motion it may run (any robot, or the one the host named).
@@ -88,9 +96,11 @@ void Robots::start(size_t robot, MotionId id, Motion motion) {
             return;
         }
     }
+    run.span.started = clock_.now();
     if (fault_hook_) {
         if (auto fault = fault_hook_(addresses_[robot], run.motion)) {
             if (fault->sense) {
+                run.span.due = run.span.started + fault->recovery;
                 run.timer = clock_.schedule_after(fault->recovery, [this, robot, id, sense = *fault->sense] {
                     if (robots_[robot] && robots_[robot]->id == id) finish(robot, sense);
                 });
@@ -99,6 +109,7 @@ void Robots::start(size_t robot, MotionId id, Motion motion) {
             run.motion.pick_time += fault->recovery;
         }
     }
+    run.span.due = run.span.started + run.motion.pick_time + run.motion.place_time;
     run.timer = clock_.schedule_after(run.motion.pick_time, [this, robot, id] { phase_done(robot, id); });
 }
 

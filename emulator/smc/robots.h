@@ -50,6 +50,13 @@ struct MotionFault {
     Duration recovery{};
     std::optional<scsi::Sense> sense;  // nullopt: the recovery works and the motion completes
 };
+// When a running motion started and when it is due to end, recoveries included (a hold at the
+// source while a drive unloads comes on top). MOVE QUERY's progress comes from it.
+struct MotionSpan {
+    TimePoint started{};
+    TimePoint due{};
+};
+
 // Asked as a robot takes a motion; nullopt means no fault.
 using MotionFaultHook = std::function<std::optional<MotionFault>(uint16_t robot, const Motion& motion)>;
 
@@ -70,6 +77,8 @@ public:
     bool cancel_queued(MotionId id);
     // The robot carrying or picking for a motion, if any.
     std::optional<uint16_t> robot_of(MotionId id) const;
+    // nullopt unless the motion is running.
+    std::optional<MotionSpan> span(MotionId id) const;
 
     void set_fault_hook(MotionFaultHook hook) { fault_hook_ = std::move(hook); }
 
@@ -83,6 +92,7 @@ private:
         Motion motion;
         MotionPhase phase;
         Clock::TimerId timer = 0;
+        MotionSpan span{};
     };
     void dispatch();
     void start(size_t robot, MotionId id, Motion motion);

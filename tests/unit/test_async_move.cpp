@@ -90,9 +90,31 @@ TEST_F(AsyncMove, QueryWithoutWaitAnswersInProgressWithTokenAndProgress) {
     const auto s = sense_of(r);
     EXPECT_EQ(s.response_code, 0x70);
     EXPECT_EQ(s.information, std::optional<uint64_t>(t));
-    EXPECT_EQ(s.progress(), std::optional<uint16_t>(0x4000));  // the robot is fetching it
-    // Byte for byte: VALID, NOT READY, INFORMATION = token, 04h/07h, SKSV + progress 4000h.
-    EXPECT_EQ(r.sense, (Bytes{0xF0, 0, 0x02, 0, 0, 0, 1, 0x0A, 0, 0, 0, 0, 0x04, 0x07, 0, 0x80, 0x40, 0x00}));
+    EXPECT_EQ(s.progress(), std::optional<uint16_t>(1));  // the robot has just started (0 is "queued")
+    // Byte for byte: VALID, NOT READY, INFORMATION = token, 04h/07h, SKSV + progress 0001h.
+    EXPECT_EQ(r.sense, (Bytes{0xF0, 0, 0x02, 0, 0, 0, 1, 0x0A, 0, 0, 0, 0, 0x04, 0x07, 0, 0x80, 0x00, 0x01}));
+}
+
+// Progress is the share of the motion's time gone by, recovery included: a 13-minute recovery
+// shows the host a move that advances, not one stuck at a phase.
+TEST_F(AsyncMove, ProgressAdvancesThroughARobotRecovery) {
+    lib->robots().set_fault_hook(fault_on_first(13min));
+    const uint32_t t = accept(slot(1), slot(4));
+    const Duration total = 13min + Duration(config.timings.pick) + Duration(config.timings.place) +
+                           2 * Duration(config.timings.slot_to_slot);
+    uint16_t last = 0;
+    for (int quarter = 1; quarter <= 3; ++quarter) {
+        clock.advance(total / 4);
+        const auto p = sense_of(host->send(move_query(t, 0), 64)).progress();
+        ASSERT_TRUE(p.has_value());
+        EXPECT_NEAR(*p, quarter * 0xFFFD / 4, 0x100) << "quarter " << quarter;
+        EXPECT_GT(*p, last);
+        last = *p;
+    }
+    clock.advance(total / 4);
+    auto q = host->send(move_query(t, 0), 64);
+    ASSERT_EQ(q.status, Status::Good);
+    EXPECT_EQ(status_block(q.data).progress, 0xFFFF);
 }
 
 TEST_F(AsyncMove, QueryReturnsWhenItsWaitTimeIsUp) {
@@ -385,3 +407,45 @@ TEST_F(AsyncMovePersistence, StateWrittenBeforeAsyncMovesExistedStillLoads) {
 }
 
 }  // namespace
+
+// A kill -9 at any moment finds a move's inventory change and the end of its token together or
+// neither: the library writes both in one journal record.
+TEST_F(AsyncMovePersistence, AMoveAndTheEndOfItsTokenAreOneJournalRecord) {
+    const auto token = token_block(host->send(async_move(0, slot(1), slot(4)), 64).data).token;
+    clock.advance(1min);
+    std::ifstream in(config.state_dir / "journal", std::ios::binary);
+    std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+    std::vector<nlohmann::json> records;
+    for (size_t at = 0; at + 8 <= bytes.size();) {
+        const uint32_t n = bytes[at] | bytes[at + 1] << 8 | bytes[at + 2] << 16 | uint32_t(bytes[at + 3]) << 24;
+        ASSERT_LE(at + 8 + n, bytes.size());
+        records.push_back(nlohmann::json::parse(bytes.begin() + at + 8, bytes.begin() + at + 8 + n));
+        at += 8 + n;
+    }
+    int ends = 0;
+    for (const auto& r : records) {
+        if (!r.contains("async_moves")) continue;
+        for (const auto& a : r["async_moves"]) {
+            if (a.at("op") != "end") continue;
+            ++ends;
+            EXPECT_EQ(a.at("token"), token);
+            EXPECT_EQ(a.at("state"), 2);
+            // Into the robot's gripper and out of it: the whole move.
+            bool picked = false, placed = false;
+            for (const auto& c : r.at("changes")) {
+                picked |= c.at("op") == "move" && c.at("from") == slot(1);
+                placed |= c.at("op") == "move" && c.at("to") == slot(4);
+            }
+            EXPECT_TRUE(picked && placed) << r.dump();
+        }
+    }
+    EXPECT_EQ(ends, 1);
+    // And a restart from exactly this journal (no shutdown snapshot) has both.
+    const auto copy = dir.path() / "crashed";
+    std::filesystem::copy(config.state_dir, copy, std::filesystem::copy_options::recursive);
+    config.state_dir = copy;
+    open();
+    auto r = host->send(move_query(token, 0), 64);
+    ASSERT_EQ(r.status, Status::Good);
+    EXPECT_EQ(status_block(r.data).state, 2);
+}
