@@ -2,6 +2,7 @@
 // error, 2 configuration or usage error.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -181,6 +182,9 @@ int serve(const Config& config, const ServeOptions& options) {
     } else {
         log->warn("[vtld] --no-tcmu: no host can reach these devices");
     }
+    // systemd (Type=notify): the devices are served and the control socket answers. A no-op
+    // without NOTIFY_SOCKET.
+    sd_notify(0, "READY=1");
 
     sigset_t signals;
     sigemptyset(&signals);
@@ -193,6 +197,7 @@ int serve(const Config& config, const ServeOptions& options) {
     } else {
         log->info("[vtld] {} received, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
+    sd_notify(0, "STOPPING=1");
     // No more control requests (those posted already finish first); drain the rings while the
     // clock still runs the commands, then stop the clock; the transport's mappings go last, as
     // tasks that never completed may still point into them.
@@ -235,6 +240,15 @@ int main(int argc, char** argv) {
     app.add_option("--log-level", log_level, "trace, debug, info, warn or error")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     app.add_option("--state-dir", state_dir, "Keep each library's state in DIR/<library name>");
+    vtl::LogOptions log_options;
+    app.add_option("--log-file", log_options.file, "Log to FILE instead of stderr, rotating it by size");
+    std::size_t log_max_mib = 10;
+    app.add_option("--log-max-size", log_max_mib, "With --log-file: rotate at this many MiB")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--log-max-files", log_options.file_count, "With --log-file: rotated files to keep")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     ServeOptions serve_options;
     bool no_tcmu = false;
     app.add_flag("--no-tcmu", no_tcmu, "Do not attach to LIO TCMU backstores (in-process runs only)");
@@ -303,7 +317,17 @@ int main(int argc, char** argv) {
         return kExitOk;
     }
 
-    vtl::init_logging(spdlog::level::from_str(log_level), isatty(STDERR_FILENO) != 0);
+    // Under systemd stderr is the journal, which stamps the time itself.
+    log_options.level = spdlog::level::from_str(log_level);
+    log_options.color = isatty(STDERR_FILENO) != 0;
+    log_options.journal = vtl::stderr_is_journal();
+    log_options.file_max_bytes = log_max_mib << 20;
+    try {
+        vtl::init_logging(log_options);
+    } catch (const spdlog::spdlog_ex& e) {
+        std::cerr << "vtld: cannot log to " << log_options.file << ": " << e.what() << '\n';
+        return kExitRuntime;
+    }
     try {
         spdlog::get("vtl")->info("[vtld] starting with {} ({} librar{})", source, config.libraries.size(),
                                  config.libraries.size() == 1 ? "y" : "ies");
