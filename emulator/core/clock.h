@@ -1,6 +1,7 @@
 // The only source of time in the core. Everything that waits (robot motions, loads, bridge
 // timers, fault delays) is a timer on a Clock; the clock also runs posted work, so a library's
-// state is touched by one thread only: the thread that drives its clock.
+// state is touched by one thread at a time: the thread that drives its clock, or a transport
+// thread running a command through execute() while it holds the clock's work lock.
 #pragma once
 
 #include <chrono>
@@ -32,6 +33,12 @@ public:
     virtual bool cancel(TimerId id) = 0;
     // Runs `cb` on the clock's thread as soon as possible; safe from any thread.
     virtual void post(Callback cb) = 0;
+    // Runs `cb` as the clock's work, but on the calling thread and before returning, with no
+    // other work of this clock running meanwhile; what it posts runs before execute() returns
+    // too. A transport thread serves a command this way without handing it to the clock's
+    // thread and back. A clock that cannot (a VirtualClock, driven by the test's own thread)
+    // posts it.
+    virtual void execute(Callback cb) { post(std::move(cb)); }
 };
 
 }  // namespace vtl

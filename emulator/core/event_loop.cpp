@@ -15,7 +15,47 @@ using Steady = std::chrono::steady_clock;
 // so a rounding error never grows with the distance.
 constexpr auto kMaxSleep = std::chrono::hours(1);
 
+// The execute() running on this thread: its posted and deferred work.
+struct ExecuteScope {
+    const EventLoop* loop = nullptr;
+    std::deque<Clock::Callback> posted;
+    std::deque<Clock::Callback> deferred;
+    bool locked = false;  // in the locked part (defer_unlocked is allowed)
+};
+thread_local ExecuteScope* t_scope = nullptr;
+// The loop whose work lock this thread holds (work nested in work does not take it again).
+thread_local const EventLoop* t_holds = nullptr;
+
+// The work lock, unless this thread holds it already.
+class WorkLock {
+public:
+    WorkLock(const EventLoop* loop, std::mutex& m) : loop_(loop), m_(m), take_(t_holds != loop) {
+        if (!take_) return;
+        m_.lock();
+        t_holds = loop_;
+    }
+    ~WorkLock() {
+        if (!take_) return;
+        t_holds = nullptr;
+        m_.unlock();
+    }
+    WorkLock(const WorkLock&) = delete;
+    WorkLock& operator=(const WorkLock&) = delete;
+
+private:
+    const EventLoop* loop_;
+    std::mutex& m_;
+    bool take_;
+};
+
 }  // namespace
+
+bool can_defer_unlocked() { return t_scope != nullptr && t_scope->locked; }
+
+void defer_unlocked(std::function<void()> fn) {
+    if (!can_defer_unlocked()) throw std::logic_error("defer_unlocked outside EventLoop::execute");
+    t_scope->deferred.push_back(std::move(fn));
+}
 
 const char* to_string(ClockMode mode) {
     switch (mode) {
@@ -93,9 +133,49 @@ bool EventLoop::cancel(TimerId id) {
 }
 
 void EventLoop::post(Callback cb) {
+    if (t_scope && t_scope->loop == this) {  // runs before execute() returns, on this thread
+        t_scope->posted.push_back(std::move(cb));
+        return;
+    }
     std::lock_guard lock(mutex_);
     ready_.push_back(std::move(cb));
     wake_.notify_one();
+}
+
+void EventLoop::execute(Callback cb) {
+    if (t_holds == this || t_scope) {
+        // Work inside work (or inside another loop's execute: its lock is held, so post).
+        if (t_holds == this) {
+            cb();
+        } else {
+            post(std::move(cb));
+        }
+        return;
+    }
+    ExecuteScope scope;
+    scope.loop = this;
+    t_scope = &scope;
+    struct Reset {
+        ~Reset() { t_scope = nullptr; }
+    } reset;
+    auto run_posted = [&] {
+        WorkLock lock(this, work_mutex_);
+        scope.locked = true;
+        while (!scope.posted.empty()) {
+            auto next = std::move(scope.posted.front());
+            scope.posted.pop_front();
+            next();
+        }
+        scope.locked = false;
+    };
+    scope.posted.push_back(std::move(cb));
+    run_posted();
+    while (!scope.deferred.empty()) {
+        auto next = std::move(scope.deferred.front());
+        scope.deferred.pop_front();
+        next();
+        if (!scope.posted.empty()) run_posted();
+    }
 }
 
 void EventLoop::start() {
@@ -197,13 +277,19 @@ void EventLoop::run_due(std::unique_lock<std::mutex>& lock) {
             auto cb = std::move(ready_.front());
             ready_.pop_front();
             lock.unlock();
-            cb();
+            {
+                WorkLock work(this, work_mutex_);
+                cb();
+            }
             lock.lock();
             continue;
         }
         if (auto due = timers_.pop_due(now_locked(Steady::now()))) {
             lock.unlock();
-            due->second();
+            {
+                WorkLock work(this, work_mutex_);
+                due->second();
+            }
             lock.lock();
             continue;
         }

@@ -1,5 +1,6 @@
-// The real clock: one thread that runs posted work and timers for a library. Transport
-// threads post commands into it; nothing else touches the library's state.
+// The real clock: one thread that runs posted work and timers for a library. A transport
+// thread either posts a command into it or runs it itself through execute(): the work lock
+// keeps every piece of the library's work, on whichever thread, one at a time.
 //
 // Its time runs in one of three modes, switched at run time (the control socket's `clock`):
 // - Real: now() moves with the steady clock;
@@ -47,6 +48,10 @@ public:
     TimerId schedule_at(TimePoint deadline, Callback cb) override;
     bool cancel(TimerId id) override;
     void post(Callback cb) override;
+    // Takes the work lock, runs `cb` and what it posts on this thread, then, with the lock
+    // released, what it deferred (defer_unlocked: a drive's store I/O), then, locked again, what
+    // that posted, until nothing is left. On the loop thread or inside work it just runs `cb`.
+    void execute(Callback cb) override;
 
     // Starts the loop thread; stop() finishes the work already posted, then joins.
     void start();
@@ -78,6 +83,9 @@ private:
     // When, on the steady clock, now() reaches `deadline` (nullopt: never, in virtual mode).
     std::optional<SteadyTime> steady_time_of(TimePoint deadline, SteadyTime steady) const;
 
+    // Held while any work of this loop runs (the loop thread's, or an execute()'s); taken
+    // before mutex_ when both are held.
+    std::mutex work_mutex_;
     mutable std::mutex mutex_;
     std::condition_variable wake_;
     TimerQueue timers_;
@@ -93,5 +101,11 @@ private:
     SteadyTime base_steady_{};
     mutable WallTime last_wall_{};  // wall_now() never goes backwards
 };
+
+// Inside EventLoop::execute on this thread (and not in its deferred part): defer_unlocked(fn)
+// runs fn on this thread once the command's work is done and the work lock released, in order.
+// A drive's I/O executor uses it to run store I/O on the transport's thread, off the lock.
+bool can_defer_unlocked();
+void defer_unlocked(std::function<void()> fn);
 
 }  // namespace vtl

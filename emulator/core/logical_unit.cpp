@@ -172,17 +172,28 @@ void LogicalUnit::finish(const TaskPtr& task, Result result) {
     const auto cdb = task->cdb();
     const auto match = commands_.find(cdb.first(std::min(cdb.size(), scsi::cdb_length(cdb))));
 
+    if (result.in_buffer &&
+        std::any_of(hooks_.begin(), hooks_.end(), [](const LuHooks* h) { return h->edits_data(); })) {
+        const auto placed = task->command().data_in_buffer.first(*result.in_buffer);
+        result.data.assign(placed.begin(), placed.end());
+        result.in_buffer.reset();
+    }
     if (result.status != scsi::Status::TaskAborted) {
         for (LuHooks* h : hooks_) h->after(*this, *task, result);
     }
     task->status_ = result.status;
     if (result.sense) task->sense_data_ = result.sense->encode(sense_format());
     const uint32_t expected = task->command().data_in_length;
-    if (result.data.size() > expected) {
+    if (result.in_buffer) {
+        // Within the buffer, so within the expected length (the transport sizes it so).
+        const uint32_t placed = std::min<uint32_t>(*result.in_buffer, task->command().data_in_buffer.size());
+        task->in_buffer_ = std::min(placed, expected);
+        result.data.clear();
+    } else if (result.data.size() > expected) {
         task->overflow_ = true;
         result.data.resize(expected);
     }
-    task->residual_ = expected - static_cast<uint32_t>(result.data.size());
+    task->residual_ = expected - static_cast<uint32_t>(task->in_buffer_ ? *task->in_buffer_ : result.data.size());
     task->data_in_ = std::move(result.data);
     task->done_ = true;
     task->abort_handler_ = nullptr;
@@ -194,7 +205,7 @@ void LogicalUnit::finish(const TaskPtr& task, Result result) {
                    status_name(result.status), static_cast<int>(s.key()), s.code().asc, s.code().ascq);
     } else {
         log_->debug("[{}] tag={:#x} -> {} data-in {} residual {}", name_, task->tag(), status_name(result.status),
-                    task->data_in_.size(), task->residual_);
+                    task->data_in().size(), task->residual_);
     }
     for (LuHooks* h : hooks_) h->completed(*this, *task);
     if (task->on_complete_) task->on_complete_(*task);
@@ -214,6 +225,10 @@ void LogicalUnit::dispatch_waiting() {
 }
 
 void LogicalUnit::abort_one(const TaskPtr& task) {
+    if (task->ignores_aborts()) {
+        log_->warn("[{}] tag={:#x} abort ignored: the task stays", name_, task->tag());
+        return;
+    }
     if (auto it = std::find(waiting_.begin(), waiting_.end(), task); it != waiting_.end()) {
         waiting_.erase(it);
         active_.push_back(task);

@@ -1,6 +1,7 @@
 // A logical unit: the queue of tasks for one device, task management (ABORT TASK, LUN RESET,
 // I_T nexus loss), unit attentions, reservations and medium-removal state, in one place so no
-// device re-implements them. Everything here runs on the library's clock thread.
+// device re-implements them. Everything here runs as the library's clock work: on its thread, or
+// on a transport thread inside Clock::execute (one at a time either way).
 #pragma once
 
 #include <deque>

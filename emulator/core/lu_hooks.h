@@ -28,6 +28,9 @@ public:
     // A final result about to be returned to the initiator (not TASK ABORTED): may change it
     // (flip bits of data-in, turn GOOD into a medium error).
     virtual void after(LogicalUnit&, const Task&, Result&) {}
+    // True if after() may change data-in: a result whose data-in lies in the transport's buffer
+    // (Result::in_buffer) is then copied into Result::data first, so after() sees it there.
+    virtual bool edits_data() const { return false; }
 
     // The task has been completed, whatever its status (aborted included).
     virtual void completed(LogicalUnit&, const Task&) {}

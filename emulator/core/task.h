@@ -42,6 +42,10 @@ struct Command {
     std::vector<uint8_t> cdb;
     std::span<const uint8_t> data_out;  // owned by the transport until the task completes
     uint32_t data_in_length = 0;        // the initiator's expected data-in transfer length
+    // The transport's data-in buffer, when a handler may fill it directly (a READ's record goes
+    // from the store into the TCMU ring with no copy): valid until the task completes. Empty:
+    // data-in travels in Result::data.
+    std::span<uint8_t> data_in_buffer;
 };
 
 // What a command handler returns: a final outcome, or `pending` when the handler kept the task
@@ -50,6 +54,9 @@ struct Result {
     scsi::Status status = scsi::Status::Good;
     std::optional<scsi::Sense> sense;
     std::vector<uint8_t> data;
+    // Set instead of `data`: data-in is the first this-many bytes of Command::data_in_buffer,
+    // already written there by the handler.
+    std::optional<uint32_t> in_buffer;
     bool is_pending = false;
 
     // Data-in cut to the CDB's allocation length (SPC: never an error to truncate).
@@ -92,7 +99,12 @@ public:
     bool done() const { return done_; }
     scsi::Status status() const { return status_; }
     const std::vector<uint8_t>& sense_data() const { return sense_data_; }
-    const std::vector<uint8_t>& data_in() const { return data_in_; }
+    std::span<const uint8_t> data_in() const {
+        return in_buffer_ ? std::span<const uint8_t>(command_.data_in_buffer.first(*in_buffer_))
+                          : std::span<const uint8_t>(data_in_);
+    }
+    // data_in() lies in Command::data_in_buffer: the transport has nothing to copy.
+    bool data_in_in_buffer() const { return in_buffer_.has_value(); }
     // Bytes of the expected data-in length not transferred (underflow).
     uint32_t residual() const { return residual_; }
     // The device had more data-in than the initiator's buffer holds.
@@ -104,6 +116,10 @@ public:
     // Device code that keeps a task (a robot motion, a long locate) registers what to do if it
     // is aborted. The logical unit calls it once, then completes the task with TASK ABORTED.
     void on_abort(std::function<void()> fn) { abort_handler_ = std::move(fn); }
+    // A task that ABORT TASK, LUN RESET and I_T nexus loss leave alone (a device that ignores
+    // task management: fault `hang` with ignore_aborts); it ends only when its keeper completes it.
+    void ignore_aborts() { ignore_aborts_ = true; }
+    bool ignores_aborts() const { return ignore_aborts_; }
 
 private:
     friend class LogicalUnit;
@@ -113,9 +129,11 @@ private:
     std::function<void()> abort_handler_;
     bool done_ = false;
     bool ordered_ = false;  // holds a serial LU while it runs
+    bool ignore_aborts_ = false;
     scsi::Status status_ = scsi::Status::Good;
     std::vector<uint8_t> sense_data_;
     std::vector<uint8_t> data_in_;
+    std::optional<uint32_t> in_buffer_;
     uint32_t residual_ = 0;
     bool overflow_ = false;
     TimePoint submitted_{};

@@ -466,9 +466,10 @@ void TapeDrive::restore(const smc::Cartridge& cartridge) {
 Result TapeDrive::run_job(const TaskPtr& task, Job job, Motion motion, bool immediate) {
     const uint64_t load = load_seq_;
     ++jobs_in_flight_;
-    // The job reads the transport's data-out buffer, which is free again once the task is
-    // answered: an abort waits for the job (one WRITE's records at most) before it answers.
-    if (task && !task->command().data_out.empty() && !immediate) {
+    // The job reads the transport's data-out buffer, or writes its data-in buffer, which is free
+    // again once the task is answered: an abort waits for the job (one command's records at
+    // most) before it answers.
+    if (task && (!task->command().data_out.empty() || !task->command().data_in_buffer.empty()) && !immediate) {
         task->on_abort([this] { executor_->drain(); });
     }
     Clock* clock = clock_;

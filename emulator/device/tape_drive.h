@@ -5,12 +5,23 @@
 // command set (emulator/ssc/) over the cartridge store. Without them it is the SPC-only drive
 // the SPC tests use: no medium ever mounts.
 //
-// Threading. Everything here runs on the library's clock thread except store I/O: the data and
-// motion commands hand their store operation to the drive's IoExecutor (a worker thread per
-// drive in the daemon, inline in tests) with run_job(); the worker reads a MediumSnapshot after
-// the operation and posts it back, and the clock thread applies it to the TapeState (the one
-// owner of the position), waits the motion's time on the clock, then completes the task. The
-// cartridge object is only touched by executor work, in submission order.
+// Threading. Everything here is the library's clock work (its thread, or a transport thread in
+// Clock::execute, under the clock's work lock) except store I/O: the data and motion commands
+// hand their store operation to the drive's IoExecutor (inline in tests) with run_job(); the
+// work reads a MediumSnapshot after the operation and posts it back, and the clock work applies
+// it to the TapeState (the one owner of the position), waits the motion's time on the clock,
+// then completes the task. The cartridge object is only touched by executor work, in
+// submission order.
+//
+// In the daemon a READ or WRITE from TCMU runs on the drive's device thread from end to end: it
+// takes the work lock for the logical unit and the drive's state, runs the store I/O with the
+// lock released (the executor runs it on the submitting thread), and takes the lock again to
+// apply the snapshot and complete. The one work lock, rather than a mutex per drive, is what
+// serializes a robot load or unload (the changer's work, on the clock thread or the changer's
+// device thread) with the drive's data commands: both touch this object's state only under
+// it, and the store side of a load or unload (open, close_medium) is executor work queued in
+// order behind the drive's data I/O. Store I/O, the slow part, never holds it, so drives still
+// move data in parallel.
 #pragma once
 
 #include <deque>

@@ -447,8 +447,14 @@ std::optional<Result> FaultPlan::before(LogicalUnit& lu, const TaskPtr& task, co
             case Action::Hang: {
                 const Task* key = task.get();
                 held_[key] = Held{task, &lu, id, 0};
-                task->on_abort([this, key] { held_.erase(key); });
-                record(r, where, "until aborted");
+                if (r.ignore_aborts) {
+                    // A device deaf to task management: only removing the rule ends it.
+                    task->ignore_aborts();
+                    record(r, where, "ignoring aborts until the rule is removed");
+                } else {
+                    task->on_abort([this, key] { held_.erase(key); });
+                    record(r, where, "until aborted");
+                }
                 return Result::pending();
             }
             case Action::CheckCondition:

@@ -53,6 +53,7 @@ public:
     // LuHooks.
     std::optional<Result> before(LogicalUnit& lu, const TaskPtr& task, const CommandInfo& info) override;
     void after(LogicalUnit& lu, const Task& task, Result& result) override;
+    bool edits_data() const override { return true; }
     void completed(LogicalUnit& lu, const Task& task) override;
 
 private:

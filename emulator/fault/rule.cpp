@@ -24,7 +24,7 @@ struct ActionInfo {
 const std::vector<ActionInfo>& actions() {
     static const std::vector<ActionInfo> table = {
         {Action::Delay, "delay", {"delay"}},
-        {Action::Hang, "hang", {}},
+        {Action::Hang, "hang", {"ignore_aborts"}},
         {Action::CheckCondition, "check_condition", {"sense", "information"}},
         {Action::Busy, "busy", {}},
         {Action::TaskSetFull, "task_set_full", {}},
@@ -304,6 +304,13 @@ Rule parse_rule(const json& j) {
             r.duration = get_duration(j, "delay");
             r.has_duration = true;
             break;
+        case Action::Hang:
+            if (has("ignore_aborts")) {
+                const json& v = j.at("ignore_aborts");
+                if (!v.is_boolean()) fail("ignore_aborts", fmt::format("expected true or false, got {}", v.dump()));
+                r.ignore_aborts = v.get<bool>();
+            }
+            break;
         case Action::CheckCondition:
             if (!has("sense")) fail("sense", "missing (\"KEY/ASC/ASCQ\" such as \"3/11/00\")");
             r.sense = get_sense(j, "sense");
@@ -386,7 +393,6 @@ Rule parse_rule(const json& j) {
             }
             break;
         }
-        case Action::Hang:
         case Action::Busy:
         case Action::TaskSetFull:
         case Action::ReservationConflict:

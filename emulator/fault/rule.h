@@ -87,6 +87,7 @@ struct Rule {
     std::optional<uint64_t> end_at;            // early_eom
     bool ie_door = false;                      // door: the I/E station's rather than the library's
     std::optional<scsi::Sense> changer_sense;  // offline: moves into/out of the drive
+    bool ignore_aborts = false;                // hang: the command survives ABORT TASK and LUN RESET
 
     // ---- state
     TimePoint added{};

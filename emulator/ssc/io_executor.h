@@ -3,7 +3,10 @@
 // to its executor and the work posts its outcome back to the clock (see TapeDrive::run_job).
 //
 // Work runs strictly in submission order, one item at a time: a drive's cartridge is used by
-// one thread at a time, and a close queued behind a read runs after it.
+// one thread at a time, and a close queued behind a read runs after it. The thread executor
+// runs an item on its worker, or on the transport thread that submitted it from inside
+// EventLoop::execute (after that thread released the library's work lock): a READ or WRITE
+// then changes thread only when the kernel wakes the transport.
 #pragma once
 
 #include <functional>
@@ -16,9 +19,10 @@ class IoExecutor {
 public:
     using Work = std::function<void()>;
     virtual ~IoExecutor() = default;
-    // Runs `work` after everything submitted before it. Safe from the clock thread only.
+    // Runs `work` after everything submitted before it. Only from the library's work (the clock
+    // thread, or an EventLoop::execute).
     virtual void submit(Work work) = 0;
-    // Returns once everything submitted so far has run.
+    // Returns once everything submitted so far has run (running what it can on the caller).
     virtual void drain() = 0;
 };
 

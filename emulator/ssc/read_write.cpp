@@ -42,18 +42,48 @@ scsi::Sense early_warning_sense() {
 scsi::Sense volume_overflow_sense(uint64_t residual) {
     return scsi::Sense(scsi::SenseKey::VolumeOverflow, scsi::asc::kEndOfPartitionMediumDetected).eom().information(residual);
 }
-Outcome bad_record(std::vector<uint8_t> data, uint64_t residual) {
-    // An imported record the source could not read: the data as it was, and a medium error.
-    Outcome out{check_with_data(scsi::Sense(scsi::SenseKey::MediumError, asc::kUnrecoveredReadError).information(residual),
-                                std::move(data)),
-                alert_bit(alert::kReadWarning)};
-    return out;
-}
+// Where a READ's data-in goes: straight into the transport's buffer when it offers one big
+// enough (the TCMU ring: no zero-filled vector, no copy after), else a vector of its own (the
+// in-process initiators). Not movable: bytes() may point into the vector.
+class DataIn {
+public:
+    DataIn(std::span<uint8_t> transport, size_t size) {
+        if (transport.size() >= size) {
+            bytes_ = transport.first(size);
+            in_buffer_ = true;
+        } else {
+            own_.resize(size);
+            bytes_ = own_;
+        }
+    }
+    DataIn(const DataIn&) = delete;
+    DataIn& operator=(const DataIn&) = delete;
 
-// The data-in buffer of a READ: the store reads straight into it, and it travels to the
-// transport, which copies it into its ring. (A zero-copy data-in path, the store reading into
-// the ring, is a later optimisation; so is skipping the zero-fill std::vector does here.)
-std::vector<uint8_t> read_buffer(size_t size) { return std::vector<uint8_t>(size); }
+    std::span<uint8_t> bytes() const { return bytes_; }
+    // `r` carrying the first `n` bytes read as its data-in.
+    Result with(Result r, size_t n) {
+        if (in_buffer_) {
+            r.in_buffer = static_cast<uint32_t>(n);
+        } else {
+            own_.resize(n);
+            r.data = std::move(own_);
+        }
+        return r;
+    }
+
+private:
+    std::vector<uint8_t> own_;
+    std::span<uint8_t> bytes_;
+    bool in_buffer_ = false;
+};
+
+Outcome bad_record(DataIn& in, size_t bytes, uint64_t residual) {
+    // An imported record the source could not read: the data as it was, and a medium error.
+    return {in.with(Result::check(
+                        scsi::Sense(scsi::SenseKey::MediumError, asc::kUnrecoveredReadError).information(residual)),
+                    bytes),
+            alert_bit(alert::kReadWarning)};
+}
 
 // ---- READ(6) ------------------------------------------------------------------------------
 
@@ -74,9 +104,9 @@ std::optional<scsi::Sense> decode_read(std::span<const uint8_t> cdb, ReadCdb& c)
     return r.error();
 }
 
-Outcome read_variable(storage::Cartridge& c, uint32_t length, bool sili) {
-    std::vector<uint8_t> data = read_buffer(length);
-    auto got = c.read_next(data);
+Outcome read_variable(storage::Cartridge& c, uint32_t length, bool sili, std::span<uint8_t> buffer) {
+    DataIn in(buffer, length);
+    auto got = c.read_next(in.bytes());
     if (!got.ok()) return store_failure(got.error(), false);
     switch (got->kind) {
         case storage::ReadKind::EndOfData:
@@ -84,21 +114,21 @@ Outcome read_variable(storage::Cartridge& c, uint32_t length, bool sili) {
         case storage::ReadKind::Filemark: return {Result::check(filemark_sense(length))};
         case storage::ReadKind::Record: break;
     }
-    data.resize(got->copied);
-    if (got->bad) return bad_record(std::move(data), length - got->copied);
-    if (got->length == length) return {Result::good(std::move(data))};
+    const size_t n = got->copied;
+    if (got->bad) return bad_record(in, n, length - n);
+    if (got->length == length) return {in.with(Result::good(), n)};
     if (got->length < length) {
-        if (sili) return {Result::good(std::move(data))};
-        return {check_with_data(ili_sense(int64_t(length) - got->length), std::move(data))};
+        if (sili) return {in.with(Result::good(), n)};
+        return {in.with(Result::check(ili_sense(int64_t(length) - got->length)), n)};
     }
     // Longer than asked for: the first `length` bytes, a negative residual, positioned after it.
-    return {check_with_data(ili_sense(int64_t(length) - int64_t(got->length)), std::move(data))};
+    return {in.with(Result::check(ili_sense(int64_t(length) - int64_t(got->length))), n)};
 }
 
-Outcome read_fixed(storage::Cartridge& c, uint32_t blocks, uint32_t block_length) {
-    std::vector<uint8_t> data = read_buffer(size_t(blocks) * block_length);
+Outcome read_fixed(storage::Cartridge& c, uint32_t blocks, uint32_t block_length, std::span<uint8_t> buffer) {
+    DataIn in(buffer, size_t(blocks) * block_length);
     for (uint32_t i = 0; i < blocks; ++i) {
-        auto got = c.read_next(std::span<uint8_t>(data.data() + size_t(i) * block_length, block_length));
+        auto got = c.read_next(in.bytes().subspan(size_t(i) * block_length, block_length));
         if (got.ok() && got->kind == storage::ReadKind::Record && got->length == block_length && !got->bad) continue;
         const uint64_t residual = blocks - i;
         if (!got.ok()) {
@@ -107,18 +137,19 @@ Outcome read_fixed(storage::Cartridge& c, uint32_t blocks, uint32_t block_length
             return out;
         }
         if (got->kind == storage::ReadKind::Record && got->bad) {
-            data.resize(size_t(i + 1) * block_length);
-            return bad_record(std::move(data), residual - 1);
+            return bad_record(in, size_t(i + 1) * block_length, residual - 1);
         }
-        data.resize(size_t(i) * block_length);
+        const size_t n = size_t(i) * block_length;
         switch (got->kind) {
             case storage::ReadKind::EndOfData:
-                return {check_with_data(eod_sense(residual, c.capacity().early_warning()), std::move(data))};
-            case storage::ReadKind::Filemark: return {check_with_data(filemark_sense(residual), std::move(data))};
-            case storage::ReadKind::Record: return {check_with_data(ili_sense(int64_t(residual)), std::move(data))};
+                return {in.with(Result::check(eod_sense(residual, c.capacity().early_warning())), n)};
+            case storage::ReadKind::Filemark:
+                return {in.with(Result::check(filemark_sense(residual)), n)};
+            case storage::ReadKind::Record:
+                return {in.with(Result::check(ili_sense(int64_t(residual))), n)};
         }
     }
-    return {Result::good(std::move(data))};
+    return {in.with(Result::good(), size_t(blocks) * block_length)};
 }
 
 Result read6(Exec& x, TapeDrive& d) {
@@ -132,8 +163,11 @@ Result read6(Exec& x, TapeDrive& d) {
     if (c.fixed && uint64_t(c.length) * block_length > kMaxTransfer) {
         return Result::check(scsi::Sense::invalid_cdb_field(2));
     }
-    return d.run_job(x.task(), [c, block_length](storage::Cartridge& cart) {
-        return c.fixed ? read_fixed(cart, c.length, block_length) : read_variable(cart, c.length, c.sili);
+    // The transport's buffer stays valid until the task completes; an abort waits for the job.
+    const std::span<uint8_t> buffer = x.task()->command().data_in_buffer;
+    return d.run_job(x.task(), [c, block_length, buffer](storage::Cartridge& cart) {
+        return c.fixed ? read_fixed(cart, c.length, block_length, buffer)
+                       : read_variable(cart, c.length, c.sili, buffer);
     });
 }
 

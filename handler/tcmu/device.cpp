@@ -5,6 +5,7 @@
 #include <cstring>
 #include <limits>
 #include <mutex>
+#include <utility>
 
 #include <poll.h>
 #include <sys/eventfd.h>
@@ -73,13 +74,15 @@ const char* tmr_name(uint8_t type) {
 
 }  // namespace
 
-// Completions from the clock thread to the device thread. Tasks hold it, so a completion that
-// comes after the device stopped finds it closed instead of a dead device.
+// Completions to the device thread. Tasks hold it, so a completion that comes after the device
+// stopped finds it closed instead of a dead device. Most commands complete on the device thread
+// itself (the clock's execute()): those need no wake-up, the thread delivers after each batch.
 struct Device::Sink {
     std::mutex mutex;
     std::vector<uint16_t> done;
     bool closed = false;
     int event_fd = -1;
+    std::atomic<std::thread::id> owner{};
 
     Sink() : event_fd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
         if (event_fd < 0) throw std::runtime_error(fmt::format("eventfd: {}", std::strerror(errno)));
@@ -92,7 +95,7 @@ struct Device::Sink {
             if (closed) return;
             done.push_back(cmd_id);
         }
-        wake();
+        if (std::this_thread::get_id() != owner.load(std::memory_order_relaxed)) wake();
     }
     void wake() const {
         const uint64_t one = 1;
@@ -193,7 +196,9 @@ void Device::recover() {
 }
 
 void Device::run() {
+    sink_->owner = std::this_thread::get_id();
     if (!broken_ && !draining_) process_ring();
+    deliver_completions();
 
     while (!stop_requested_) {
         pollfd fds[2] = {{sink_->event_fd, POLLIN, 0}, {channel_.fd, POLLIN, 0}};
@@ -220,6 +225,7 @@ void Device::run() {
             break;
         }
         process_ring();
+        deliver_completions();
     }
     deliver_completions();
     ended_ = true;
@@ -228,7 +234,8 @@ void Device::run() {
 void Device::process_ring() {
     try {
         ring_.poll([this](CommandEntry&& c) { take(std::move(c)); }, [this](TmrEntry&& t) { handle_tmr(t); });
-        if (ring_.reclaim()) notify_kernel();
+        // Told with the completions that usually follow at once: one write to the kernel.
+        if (ring_.reclaim()) kernel_owed_ = true;
     } catch (const RingError& e) {
         log_->error("[{}] ring broken: {}; taking no more commands from it", name(), e.what());
         broken_ = true;
@@ -265,6 +272,10 @@ void Device::take(CommandEntry&& entry) {
             command.data_out = rec.gathered;
         }
     }
+    // A READ's record goes from the store straight into the ring (Result::in_buffer).
+    if (rec.reads_only) {
+        if (auto span = ring_.contiguous(rec.data_in)) command.data_in_buffer = *span;
+    }
     command.data_in_length = static_cast<uint32_t>(
         std::min<uint64_t>(Ring::total_length(rec.data_in), std::numeric_limits<uint32_t>::max()));
     log_->trace("[{}] tag={:#x} taken: opcode {:02X}h, buffer {} bytes in {} iov(s)", name(), id, opcode,
@@ -272,7 +283,9 @@ void Device::take(CommandEntry&& entry) {
 
     rec.task = std::make_shared<Task>(std::move(command), [sink = sink_, id](Task&) { sink->push(id); });
     ++in_flight_count_;
-    clock_.post([lu = &lu_, task = rec.task] { lu->submit(task); });
+    // Run here, store I/O included (EventLoop::execute); it completes on this thread unless it
+    // waits for the clock (a motion time, a fault delay) or a queued drive operation.
+    clock_.execute([lu = &lu_, task = rec.task] { lu->submit(task); });
 }
 
 void Device::handle_tmr(const TmrEntry& tmr) {
@@ -290,11 +303,11 @@ void Device::handle_tmr(const TmrEntry& tmr) {
         case VTL_TCMU_TMR_TARGET_WARM_RESET:
         case VTL_TCMU_TMR_TARGET_COLD_RESET:
             // The logical unit aborts every task (all of them are on this ring) and resets its state.
-            clock_.post([lu = &lu_, nexus = nexus_] { lu->lun_reset(nexus); });
+            clock_.execute([lu = &lu_, nexus = nexus_] { lu->lun_reset(nexus); });
             break;
         default:
             // Aborted tasks complete at once with TASK ABORTED; LIO waits for those completions.
-            for (uint16_t id : held) clock_.post([lu = &lu_, nexus = nexus_, id] { lu->abort_task(nexus, id); });
+            for (uint16_t id : held) clock_.execute([lu = &lu_, nexus = nexus_, id] { lu->abort_task(nexus, id); });
             break;
     }
 }
@@ -303,7 +316,7 @@ void Device::post_aborts() {
     if (in_flight_.empty()) return;
     log_->warn("[{}] aborting {} command(s) still in flight", name(), in_flight_.size());
     for (const auto& [id, rec] : in_flight_) {
-        clock_.post([lu = &lu_, nexus = nexus_, id = id] { lu->abort_task(nexus, id); });
+        clock_.execute([lu = &lu_, nexus = nexus_, id = id] { lu->abort_task(nexus, id); });
     }
 }
 
@@ -313,7 +326,11 @@ void Device::deliver_completions() {
         std::lock_guard lock(sink_->mutex);
         done.swap(sink_->done);
     }
-    if (done.empty()) return;
+    if (done.empty()) {
+        if (std::exchange(kernel_owed_, false)) notify_kernel();
+        return;
+    }
+    kernel_owed_ = false;
     for (uint16_t id : done) {
         auto it = in_flight_.find(id);
         if (it == in_flight_.end()) {
@@ -323,7 +340,8 @@ void Device::deliver_completions() {
         InFlight& rec = it->second;
         const Task& task = *rec.task;
         const uint64_t capacity = Ring::total_length(rec.data_in);
-        const size_t copied = ring_.scatter(rec.data_in, task.data_in());
+        const size_t copied =
+            task.data_in_in_buffer() ? task.data_in().size() : ring_.scatter(rec.data_in, task.data_in());
         if (copied == 0 && capacity > 0 && rec.reads_only && task.status() == scsi::Status::Good) {
             // The kernel ignores a data-in length of 0 and hands the host the whole buffer.
             for (const Iov& iov : rec.data_in) std::fill_n(ring_.bytes(iov).data(), iov.length, uint8_t{0});

@@ -1,9 +1,12 @@
 // One TCMU device bound to a logical unit. Its own thread walks the ring, turns each command
-// entry into a Task and posts LogicalUnit::submit to the library's clock; completions come back
-// from the clock thread through a queue, and the same device thread copies data-in into the
-// ring's data area and writes the completion. So only the device thread ever touches the ring
-// (no lock on it), the clock thread never copies bulk data or waits on the kernel, and a slow
-// command on one device holds up nothing: neither its own ring nor another device.
+// entry into a Task and runs LogicalUnit::submit itself through the clock's execute(): under the
+// library's work lock for the logical unit's and the device's state, then, with the lock
+// released, the drive's store I/O; so a READ or WRITE changes thread only when the kernel wakes
+// this one. A command that waits for the clock (a motion time, a fault delay, a robot move)
+// completes on the clock thread instead and comes back through a queue and an eventfd. The
+// device thread copies data-in into the ring's data area and writes every completion, so only
+// it ever touches the ring (no lock on it), and a slow command on one device holds up neither
+// another device nor the clock (store I/O runs off the lock).
 #pragma once
 
 #include <atomic>
@@ -47,7 +50,7 @@ public:
         std::function<void()> on_first_command;
     };
 
-    // Commands go to `lu` on its clock's thread. Throws RingError if the mapping holds no ring
+    // Commands go to `lu` through its clock's execute(). Throws RingError if the mapping holds no ring
     // this code can serve.
     Device(LogicalUnit& lu, Channel channel, Options options);
     ~Device();
@@ -104,6 +107,7 @@ private:
     // Device thread only.
     std::unordered_map<uint16_t, InFlight> in_flight_;
     bool broken_ = false;
+    bool kernel_owed_ = false;  // cmd_tail moved and the kernel not told yet
     bool first_command_ = true;
 };
 

@@ -63,7 +63,7 @@ public:
                 r.done = true;
                 r.status = t.status();
                 r.sense = t.sense_data();
-                r.data = t.data_in();
+                r.data.assign(t.data_in().begin(), t.data_in().end());
                 r.residual = t.residual();
                 promise->set_value(std::move(r));
             });
