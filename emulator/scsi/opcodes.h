@@ -13,6 +13,7 @@ inline constexpr uint8_t kModeSelect6 = 0x15;
 inline constexpr uint8_t kReserve6 = 0x16;
 inline constexpr uint8_t kRelease6 = 0x17;
 inline constexpr uint8_t kModeSense6 = 0x1A;
+inline constexpr uint8_t kSendDiagnostic = 0x1D;
 inline constexpr uint8_t kPreventAllowMediumRemoval = 0x1E;
 inline constexpr uint8_t kLogSelect = 0x4C;
 inline constexpr uint8_t kLogSense = 0x4D;

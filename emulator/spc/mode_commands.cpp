@@ -37,7 +37,9 @@ Decoded<ModeSenseCdb> decode_mode_sense(std::span<const uint8_t> cdb) {
     scsi::CdbReader r(cdb);
     ModeSenseCdb c;
     c.ten = cdb[0] == scsi::op::kModeSense10;
-    r.reserved(1, c.ten ? 0xE7 : 0xF7);
+    // MODE SENSE(6) byte 1 bits 7-5 are SCSI-2's LUN, obsolete: Linux's ch driver still fills
+    // them in (LUN 1 of a bridging drive sends 20h), so they are ignored, not refused.
+    r.reserved(1, c.ten ? 0xE7 : 0x17);
     c.dbd = r.bit(1, 3);
     c.llbaa = c.ten && r.bit(1, 4);
     c.pc = static_cast<PageControl>(r.bits(2, 6, 2));

@@ -9,6 +9,7 @@ void register_spc(LogicalUnit& lu) {
     register_mode_commands(lu);
     register_log_commands(lu);
     register_reservations(lu);
+    register_diagnostic_commands(lu);
 }
 
 }  // namespace vtl

@@ -245,6 +245,20 @@ TEST_F(ModeTest, SenseReservedCdbBits) {
     EXPECT_TRUE(IsCheck(host.send(ten, 0x400), invalid_cdb(1, 0)));
 }
 
+// Linux's ch driver puts the LUN in MODE SENSE(6) byte 1 bits 7-5 (SCSI-2's field, obsolete):
+// LUN 1 of a bridging drive sends 20h there. The bits are ignored, the answer is the same.
+TEST_F(ModeTest, SenseSixIgnoresTheObsoleteLunBits) {
+    const auto plain = host.send(mode_sense6(kCurrent, 0x0A), 0xFF);
+    ASSERT_EQ(plain.status, Status::Good);
+    for (uint8_t lun : {0x20, 0x40, 0xE0}) {
+        auto six = mode_sense6(kCurrent, 0x0A);
+        six[1] |= lun;
+        const auto r = host.send(six, 0xFF);
+        ASSERT_EQ(r.status, Status::Good) << "byte 1 = " << int(six[1]);
+        EXPECT_EQ(r.data, plain.data);
+    }
+}
+
 TEST_F(ModeTest, SavedValuesOfANonSavablePage) {
     add_vendor_page(0x25, false);
     auto current = host.send(mode_sense6(kCurrent, 0x25, 0, 0xFF, true), 0xFF);
