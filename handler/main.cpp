@@ -147,6 +147,8 @@ int serve(const Config& config, const ServeOptions& options) {
     vtl::observe::Stats stats(emulator);
     vtl::observe::Trace trace(emulator);
 
+    // Declared before the control server, whose device listing asks it (and destroyed after it).
+    std::optional<vtl::tcmu::Transport> transport;
     // The control server binds before anything runs, so a socket in use stops the start-up.
     std::optional<vtl::control::Server> control;
     if (options.control) {
@@ -158,13 +160,15 @@ int serve(const Config& config, const ServeOptions& options) {
         copts.metrics_port = options.metrics_port;
         vtl::control::Context context{
             .emulator = emulator, .loop = loop, .faults = &faults, .stats = &stats, .trace = &trace};
-        // The transport cannot yet say which backstores it holds (see the report for issue 6).
+        // Which LIO backstore serves each device (the transport starts once the loop runs).
         const bool tcmu = options.tcmu;
-        context.tcmu_state = [tcmu](std::string_view) { return std::string(tcmu ? "unknown" : "disabled"); };
+        context.tcmu_state = [tcmu, &transport](std::string_view path) {
+            if (!tcmu) return std::string("disabled");
+            return transport ? transport->state_of(path) : std::string("not started");
+        };
         control.emplace(std::move(context), vtl::control::all_methods(), std::move(copts));
     }
     loop.start();
-    if (control) control->start();
     for (const auto& lib : emulator.libraries()) {
         for (const auto& dev : lib->devices()) {
             const auto& id = dev.lu.device().identity();
@@ -173,7 +177,6 @@ int serve(const Config& config, const ServeOptions& options) {
         }
     }
     // Hosts reach the devices through LIO: one TCMU user backstore per device.
-    std::optional<vtl::tcmu::Transport> transport;
     if (options.tcmu) {
         vtl::tcmu::Transport::Options topts;
         topts.drain_timeout = std::chrono::milliseconds(static_cast<int64_t>(options.drain_seconds * 1000));
@@ -182,6 +185,8 @@ int serve(const Config& config, const ServeOptions& options) {
     } else {
         log->warn("[vtld] --no-tcmu: no host can reach these devices");
     }
+    // Serving control requests only now: they may ask the transport (set above, never again).
+    if (control) control->start();
     // systemd (Type=notify): the devices are served and the control socket answers. A no-op
     // without NOTIFY_SOCKET.
     sd_notify(0, "READY=1");

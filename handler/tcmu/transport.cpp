@@ -1,18 +1,17 @@
 #include "tcmu/transport.h"
 
-#include <cerrno>
-#include <cstring>
-
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/netlink.h>
 #include <poll.h>
+#include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <cerrno>
+#include <cstring>
 
 namespace vtl::tcmu {
 
@@ -88,6 +87,15 @@ size_t Transport::attached() const {
     return devices_.size();
 }
 
+std::string Transport::state_of(std::string_view path) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& d : devices_) {
+        if (d->uio.path == path)
+            return fmt::format("attached {} (user_{}/{})", d->uio.uio, d->uio.hba, d->uio.lio_name);
+    }
+    return "not attached";
+}
+
 void Transport::start() {
     if (started_) return;
     started_ = true;
@@ -98,8 +106,9 @@ void Transport::start() {
     }
     rescan(true);
     if (attached() == 0) {
-        log_->info("[vtld] TCMU: no backstore yet; waiting for LIO user backstores with "
-                   "dev_config=vtl/<library>/<device>");
+        log_->info(
+            "[vtld] TCMU: no backstore yet; waiting for LIO user backstores with "
+            "dev_config=vtl/<library>/<device>");
     }
     discovery_ = std::thread([this] { discovery_loop(); });
     if (options_.dbus) {
@@ -172,9 +181,10 @@ std::optional<std::string> Transport::check_config(std::string_view config) cons
     std::lock_guard lock(mutex_);
     for (const auto& a : devices_) {
         if (a->lu == lu) {
-            return fmt::format("'{}': {} is already served through {} (LIO backstore user_{}/{}); one backstore "
-                               "per device",
-                               config, *path, a->uio.uio, a->uio.hba, a->uio.lio_name);
+            return fmt::format(
+                "'{}': {} is already served through {} (LIO backstore user_{}/{}); one backstore "
+                "per device",
+                config, *path, a->uio.uio, a->uio.hba, a->uio.lio_name);
         }
     }
     return std::nullopt;
@@ -278,10 +288,10 @@ void Transport::attach(const UioDevice& uio, bool at_start) {
     if (a->fd < 0) {
         const int error = errno;
         if (error == ENOENT) return;  // the device node is not there yet: next scan
-        report_once(key, spdlog::level::err,
-                    fmt::format("[{}] cannot open {} for {}: {}{}", lu->name(), node.string(), where,
-                                std::strerror(error),
-                                error == EBUSY ? " (another process, such as tcmu-runner, holds it)" : ""));
+        report_once(
+            key, spdlog::level::err,
+            fmt::format("[{}] cannot open {} for {}: {}{}", lu->name(), node.string(), where, std::strerror(error),
+                        error == EBUSY ? " (another process, such as tcmu-runner, holds it)" : ""));
         return;
     }
     a->map = ::mmap(nullptr, uio.map_size, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);

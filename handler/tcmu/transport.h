@@ -60,6 +60,9 @@ public:
     void stop();
 
     size_t attached() const;
+    // For the management API: "attached uio1 (user_3/lib0.drive0)" when a backstore of
+    // `path` ("library/device") is served, else "not attached" (no LIO backstore names it yet).
+    std::string state_of(std::string_view path) const;
 
     // What CheckConfig answers targetcli (through tcmu-runner): nullopt when `config`, a whole
     // dev_config such as "vtl/lib0/drive0", names a device this vtld serves and that no other

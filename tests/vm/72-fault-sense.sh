@@ -86,22 +86,6 @@ fault_stat() { ctl --json fault stats | jq -er ".$1"; }
 
 vtld_log() { grep -E "$1" "$TEST_OUT/vtld.log"; }
 
-# sense_bytes SCSI_OUT: the raw sense bytes sg_raw -v printed, into SENSE (hex strings).
-declare -a SENSE=()
-sense_bytes() {
-    local line grab=0
-    local -a b
-    SENSE=()
-    while IFS= read -r line; do
-        if [[ $line == *"Raw sense data"* ]]; then
-            grab=1
-        elif ((grab)); then
-            [[ $line =~ ^[[:space:]]+[0-9a-fA-F]{2}([[:space:]]+[0-9a-fA-F]{2})*[[:space:]]*$ ]] || break
-            read -r -a b <<<"$line"
-            SENSE+=("${b[@],,}")
-        fi
-    done <<<"$1"
-}
 # expect_fixed_sense WHAT KEY ASC ASCQ INFORMATION: SENSE is fixed-format current sense with the
 # VALID bit, that key, ASC/ASCQ and INFORMATION (a number), and no filemark/EOM/ILI bits.
 expect_fixed_sense() {
@@ -145,6 +129,16 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     fault_start --faults "$PLAN" --fault-seed 72
     REC=65536
 
+    step "vtlctl devices: each device's LIO backstore and uio device, as the kernel lists them"
+    devs=$(ctl --json devices "$FAULT_LIB")
+    for d in changer drive0 drive1; do
+        state=$(jq -r --arg d "$FAULT_LIB/$d" '.[] | select(.path == $d) | .tcmu' <<<"$devs")
+        uio=$(grep -l "/$FAULT_LIB\.$d/vtl/$FAULT_LIB/$d\$" /sys/class/uio/uio*/name | head -n 1 | cut -d/ -f5)
+        echo "$d: $state (kernel: $uio)"
+        [[ -n $uio && $state == "attached $uio (user_"*"/$FAULT_LIB.$d)" ]] ||
+            fail "vtlctl says $d is '$state'; the kernel's uio device for it is '${uio:-none}'"
+    done
+
     step "the start-up plan (${PLAN#"$VTL_REPO"/}) is loaded"
     ctl fault list
     expect_fired 1 0
@@ -182,7 +176,7 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     scsi "$CSG" 30 "${cdb[@]}"
     echo "$SCSI_OUT"
     ((SCSI_RC == 2)) || fail "sg_raw exited $SCSI_RC, expected 2 (sg3_utils: NOT READY)"
-    sense_bytes "$SCSI_OUT"
+    sg_raw_sense "$SCSI_OUT"
     expect_fixed_sense "MOVE MEDIUM" 2 0x04 0x03 $((0xABCDEF))
     grep -qi 'manual intervention required' <<<"$SCSI_OUT" || fail "sg_raw does not decode 04/03 as 'Manual intervention required'"
     expect_fired "$rule" 1
@@ -222,7 +216,7 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     out=$(sg_raw -v -t 30 -r "$REC" -o "$WORK/sgout" "$DSG" "${read6[@]}" 2>&1) || rc=$?
     echo "$out"
     ((rc == 3)) || fail "sg_raw READ(6) exited $rc, expected 3 (sg3_utils: medium or hardware error)"
-    sense_bytes "$out"
+    sg_raw_sense "$out"
     expect_fixed_sense "READ(6)" 3 0x11 0x00 "$REC"
     grep -qi 'unrecovered read error' <<<"$out" || fail "sg_raw does not decode 11/00 as 'Unrecovered read error'"
     expect_fired "$rule" 1
@@ -280,7 +274,7 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     rc=0
     out=$(sg_raw -v -t 30 -r "$REC" -o "$WORK/sgout" "$DSG" "${read6[@]}" 2>&1) || rc=$?
     ((rc == 3)) || { echo "$out"; fail "sg_raw READ(6) of damaged block 5 exited $rc, expected 3"; }
-    sense_bytes "$out"
+    sg_raw_sense "$out"
     expect_fixed_sense "READ(6) of damaged block 5" 3 0x11 0x00 "$REC"
     [[ ! -s $WORK/sgout ]] || fail "READ(6) of a damaged block returned $(stat -c %s "$WORK/sgout") bytes"
     expect_fired "$rule" 4

@@ -270,24 +270,33 @@ mtx_refused() {
     ((rc != 0)) || fail "'mtx -f $sg $*' succeeded; it must be refused"
 }
 
-# scsi SG TIMEOUT CDB-BYTES...: sg_raw -v. Sets SCSI_RC (sg_raw's exit status), SCSI_OUT and
-# SCSI_SENSE: "KEY/ASC/ASCQ" in hex from the raw sense bytes sg_raw prints ("" without sense).
-scsi() {
-    local sg=$1 timeout=$2 line grab=0
-    local -a bytes=() b
-    shift 2
-    SCSI_RC=0
-    SCSI_OUT=$(sg_raw -v -t "$timeout" "$sg" "$@" 2>&1) || SCSI_RC=$?
-    SCSI_SENSE=""
+# sg_raw_sense TEXT: the raw sense bytes `sg_raw -v` printed in TEXT, into SENSE (lower-case hex).
+declare -a SENSE=()
+sg_raw_sense() {
+    local line grab=0
+    local -a b
+    SENSE=()
     while IFS= read -r line; do
         if [[ $line == *"Raw sense data"* ]]; then
             grab=1
         elif ((grab)); then
             [[ $line =~ ^[[:space:]]+[0-9a-fA-F]{2}([[:space:]]+[0-9a-fA-F]{2})*[[:space:]]*$ ]] || break
             read -r -a b <<<"$line"
-            bytes+=("${b[@]}")
+            SENSE+=("${b[@],,}")
         fi
-    done <<<"$SCSI_OUT"
+    done <<<"$1"
+}
+
+# scsi SG TIMEOUT CDB-BYTES...: sg_raw -v. Sets SCSI_RC (sg_raw's exit status), SCSI_OUT,
+# SENSE (the raw bytes) and SCSI_SENSE: "KEY/ASC/ASCQ" in hex ("" without sense).
+scsi() {
+    local sg=$1 timeout=$2
+    shift 2
+    SCSI_RC=0
+    SCSI_OUT=$(sg_raw -v -t "$timeout" "$sg" "$@" 2>&1) || SCSI_RC=$?
+    SCSI_SENSE=""
+    sg_raw_sense "$SCSI_OUT"
+    local -a bytes=("${SENSE[@]}")
     if ((${#bytes[@]} >= 14)) && [[ ${bytes[0]} == 7[01] || ${bytes[0]} == f[01] ]]; then
         printf -v SCSI_SENSE '%02X/%02X/%02X' $((16#${bytes[2]} & 15)) $((16#${bytes[12]})) $((16#${bytes[13]}))
     elif ((${#bytes[@]} >= 4)) && [[ ${bytes[0]} == 7[23] ]]; then
