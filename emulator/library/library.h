@@ -285,6 +285,7 @@ private:
     std::optional<scsi::Sense> check_into_drive(uint16_t address, const smc::Cartridge& cartridge) const;
     bool is_robot(uint16_t address) const;
     bool claimed(uint16_t address, MoveId except = 0) const;
+    std::optional<std::string> image_refusal(const std::string& barcode) const;
     bool conflicts(const Operation& op) const;
     // motion.cpp
     MoveId accept(OperationPtr op);

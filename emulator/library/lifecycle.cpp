@@ -78,22 +78,6 @@ std::optional<std::string> snapshot_name_error(std::string_view name) {
     return std::nullopt;
 }
 
-std::string_view type_name(smc::ElementType type) {
-    switch (type) {
-        case smc::ElementType::MediumTransport:
-            return "transport";
-        case smc::ElementType::Storage:
-            return "slot";
-        case smc::ElementType::ImportExport:
-            return "ie";
-        case smc::ElementType::DataTransfer:
-            return "drive";
-        case smc::ElementType::All:
-            break;
-    }
-    return "?";
-}
-
 std::string_view state_name(DriveMechanism::State s) {
     switch (s) {
         case DriveMechanism::State::Empty:
@@ -545,21 +529,28 @@ std::optional<std::string> Library::delete_cartridge(const std::string& barcode)
     return std::nullopt;
 }
 
-std::optional<std::string> Library::import_image(const std::filesystem::path& image, storage::ImageFormat format,
-                                                 const std::string& barcode) {
+// Why an image cannot go into or come out of `barcode` now: a bad barcode, or a cartridge in a
+// drive or on its way somewhere.
+std::optional<std::string> Library::image_refusal(const std::string& barcode) const {
     if (auto why = config::barcode_error(barcode)) {
         return fmt::format("invalid barcode {}: {}", config::quote(barcode), *why);
     }
     const auto at = inventory_->find(barcode);
-    if (at) {
-        const smc::Element* e = inventory_->at(*at);
-        if (e->type == smc::ElementType::DataTransfer) {
-            return fmt::format("{} is in {} (0x{:04X}); unload it first", barcode, devices_[e->index + 1].name, *at);
-        }
-        if (e->type == smc::ElementType::MediumTransport || claimed(*at) || occupant(*at, true) != e->cartridge) {
-            return fmt::format("{} is being moved; wait for the move to finish", barcode);
-        }
+    if (!at) return std::nullopt;
+    const smc::Element* e = inventory_->at(*at);
+    if (e->type == smc::ElementType::DataTransfer) {
+        return fmt::format("{} is in {} (0x{:04X}); unload it first", barcode, devices_[e->index + 1].name, *at);
     }
+    if (e->type == smc::ElementType::MediumTransport || claimed(*at) || occupant(*at, true) != e->cartridge) {
+        return fmt::format("{} is being moved; wait for the move to finish", barcode);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> Library::import_image(const std::filesystem::path& image, storage::ImageFormat format,
+                                                 const std::string& barcode) {
+    if (auto why = image_refusal(barcode)) return why;
+    const auto at = inventory_->find(barcode);
     // The layout the cartridge has, or would get on its first load.
     storage::Layout layout = cartridges_->default_layout(barcode);
     const CartridgeSettings configured = [&] {
@@ -603,19 +594,8 @@ std::optional<std::string> Library::import_image(const std::filesystem::path& im
 
 std::optional<std::string> Library::export_image(const std::string& barcode, const std::filesystem::path& image,
                                                  storage::ImageFormat format) {
-    if (auto why = config::barcode_error(barcode)) {
-        return fmt::format("invalid barcode {}: {}", config::quote(barcode), *why);
-    }
+    if (auto why = image_refusal(barcode)) return why;
     const auto at = inventory_->find(barcode);
-    if (at) {
-        const smc::Element* e = inventory_->at(*at);
-        if (e->type == smc::ElementType::DataTransfer) {
-            return fmt::format("{} is in {} (0x{:04X}); unload it first", barcode, devices_[e->index + 1].name, *at);
-        }
-        if (e->type == smc::ElementType::MediumTransport || claimed(*at) || occupant(*at, true) != e->cartridge) {
-            return fmt::format("{} is being moved; wait for the move to finish", barcode);
-        }
-    }
     if (!cartridges_->exists(barcode)) {
         if (!at) return fmt::format("no cartridge {} in library {} or its cartridge store", barcode, config_.name);
         // Never loaded: blank, as a first load would create it.
@@ -870,7 +850,7 @@ nlohmann::json Library::inventory_json() const {
     std::set<std::string> inside;
     for (const smc::Element& e : inventory_->all()) {
         nlohmann::json j = {{"address", e.address},
-                            {"type", type_name(e.type)},
+                            {"type", smc::element_type_key(e.type)},
                             {"index", e.type == smc::ElementType::Storage ? e.index + 1 : e.index},
                             {"full", e.full()}};
         if (e.cartridge) {

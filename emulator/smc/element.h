@@ -13,6 +13,10 @@ namespace vtl::smc {
 // ELEMENT TYPE CODE (SMC-3 table 15); All (0) only selects in READ ELEMENT STATUS.
 enum class ElementType : uint8_t { All = 0, MediumTransport = 1, Storage = 2, ImportExport = 3, DataTransfer = 4 };
 
+// "transport", "slot", "ie", "drive" (the config's [library.addresses] keys, and the names the
+// saved layout, the inventory JSON and the management API use); "?" for All.
+const char* element_type_key(ElementType type);
+
 using CartridgeId = uint32_t;
 
 struct Cartridge {

@@ -1,10 +1,10 @@
 #include "smc/inventory.h"
 
-#include <algorithm>
-#include <stdexcept>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 
 namespace vtl::smc {
 
@@ -27,24 +27,18 @@ std::vector<TypeRange> ranges_of(const config::LibraryConfig& c) {
     };
 }
 
-const char* layout_key(ElementType t) {
-    switch (t) {
-        case ElementType::MediumTransport: return "transport";
-        case ElementType::ImportExport: return "ie";
-        case ElementType::DataTransfer: return "drive";
-        case ElementType::Storage: return "slot";
-        case ElementType::All: break;
-    }
-    return "?";
-}
-
 const char* plural(ElementType t) {
     switch (t) {
-        case ElementType::MediumTransport: return "medium transport elements (robots)";
-        case ElementType::ImportExport: return "import/export elements";
-        case ElementType::DataTransfer: return "data transfer elements (drives)";
-        case ElementType::Storage: return "storage slots";
-        case ElementType::All: break;
+        case ElementType::MediumTransport:
+            return "medium transport elements (robots)";
+        case ElementType::ImportExport:
+            return "import/export elements";
+        case ElementType::DataTransfer:
+            return "data transfer elements (drives)";
+        case ElementType::Storage:
+            return "storage slots";
+        case ElementType::All:
+            break;
     }
     return "elements";
 }
@@ -62,6 +56,22 @@ Cartridge from_config(const config::CartridgeConfig& c) {
 
 }  // namespace
 
+const char* element_type_key(ElementType t) {
+    switch (t) {
+        case ElementType::MediumTransport:
+            return "transport";
+        case ElementType::ImportExport:
+            return "ie";
+        case ElementType::DataTransfer:
+            return "drive";
+        case ElementType::Storage:
+            return "slot";
+        case ElementType::All:
+            break;
+    }
+    return "?";
+}
+
 Inventory::Inventory(const config::LibraryConfig& config) : index_by_address_(kAddressSpace, -1) {
     const auto ranges = ranges_of(config);
     size_t total = 0;
@@ -73,7 +83,8 @@ Inventory::Inventory(const config::LibraryConfig& config) : index_by_address_(kA
         }
     }
     // The config guarantees the ranges fit in 16 bits and do not overlap.
-    std::sort(elements_.begin(), elements_.end(), [](const Element& a, const Element& b) { return a.address < b.address; });
+    std::sort(elements_.begin(), elements_.end(),
+              [](const Element& a, const Element& b) { return a.address < b.address; });
     for (size_t i = 0; i < elements_.size(); ++i) index_by_address_[elements_[i].address] = static_cast<int32_t>(i);
     for (const auto& r : ranges) {
         auto& t = types_[static_cast<size_t>(r.type)];
@@ -168,7 +179,8 @@ void Inventory::move(uint16_t source, uint16_t destination, bool invert) {
 CartridgeId Inventory::insert(uint16_t ie_address, Cartridge cartridge) {
     Element& e = must(ie_address, "insert");
     if (e.type != ElementType::ImportExport) {
-        throw std::logic_error(fmt::format("inventory: insert into 0x{:04X}, not an import/export element", ie_address));
+        throw std::logic_error(
+            fmt::format("inventory: insert into 0x{:04X}, not an import/export element", ie_address));
     }
     if (e.full()) throw std::logic_error(fmt::format("inventory: insert into full element 0x{:04X}", ie_address));
     if (where_.contains(cartridge.barcode)) {
@@ -194,15 +206,20 @@ void Inventory::remove(uint16_t ie_address) {
     e.impexp = false;
 }
 
-void Inventory::set_exception(uint16_t address, std::optional<scsi::Asc> code) { must(address, "exception").exception = code; }
+void Inventory::set_exception(uint16_t address, std::optional<scsi::Asc> code) {
+    must(address, "exception").exception = code;
+}
 
-void Inventory::set_alternate_tag(CartridgeId id, std::string tag) { cartridges_.at(id).alternate_tag = std::move(tag); }
+void Inventory::set_alternate_tag(CartridgeId id, std::string tag) {
+    cartridges_.at(id).alternate_tag = std::move(tag);
+}
 
 nlohmann::json Inventory::to_json() const {
     nlohmann::json layout = nlohmann::json::object();
-    for (auto type : {ElementType::MediumTransport, ElementType::ImportExport, ElementType::DataTransfer, ElementType::Storage}) {
+    for (auto type :
+         {ElementType::MediumTransport, ElementType::ImportExport, ElementType::DataTransfer, ElementType::Storage}) {
         const auto& t = types_[static_cast<size_t>(type)];
-        layout[layout_key(type)] = {{"first", t.first_address}, {"count", t.count}};
+        layout[element_type_key(type)] = {{"first", t.first_address}, {"count", t.count}};
     }
     // Only elements that differ from an empty one, so a snapshot grows with the cartridges.
     nlohmann::json elements = nlohmann::json::array();
@@ -228,9 +245,10 @@ nlohmann::json Inventory::to_json() const {
 void Inventory::from_json(const nlohmann::json& state) {
     try {
         const auto& layout = state.at("layout");
-        for (auto type : {ElementType::MediumTransport, ElementType::ImportExport, ElementType::DataTransfer, ElementType::Storage}) {
+        for (auto type : {ElementType::MediumTransport, ElementType::ImportExport, ElementType::DataTransfer,
+                          ElementType::Storage}) {
             const auto& t = types_[static_cast<size_t>(type)];
-            const auto& saved = layout.at(layout_key(type));
+            const auto& saved = layout.at(element_type_key(type));
             const auto first = saved.at("first").get<uint32_t>();
             const auto count = saved.at("count").get<uint32_t>();
             if (count != t.count || (count != 0 && first != t.first_address)) {
@@ -257,7 +275,8 @@ void Inventory::from_json(const nlohmann::json& state) {
                 Cartridge cart;
                 cart.barcode = c->at("barcode").get<std::string>();
                 if (auto why = config::barcode_error(cart.barcode)) {
-                    throw std::runtime_error(fmt::format("element 0x{:04X}: barcode {}: {}", address, config::quote(cart.barcode), *why));
+                    throw std::runtime_error(
+                        fmt::format("element 0x{:04X}: barcode {}: {}", address, config::quote(cart.barcode), *why));
                 }
                 const auto type = config::media_type_from_string(c->at("type").get<std::string>());
                 if (!type) throw std::runtime_error(fmt::format("element 0x{:04X}: unknown media type", address));
@@ -266,8 +285,8 @@ void Inventory::from_json(const nlohmann::json& state) {
                 cart.type_m = c->value("type_m", false);
                 cart.alternate_tag = c->value("alt", std::string());
                 if (auto [it, fresh] = where.emplace(cart.barcode, static_cast<uint16_t>(address)); !fresh) {
-                    throw std::runtime_error(fmt::format("barcode {} is in both 0x{:04X} and 0x{:04X}", cart.barcode,
-                                                         it->second, address));
+                    throw std::runtime_error(
+                        fmt::format("barcode {} is in both 0x{:04X} and 0x{:04X}", cart.barcode, it->second, address));
                 }
                 e.cartridge = static_cast<CartridgeId>(cartridges.size());
                 cartridges.push_back(std::move(cart));

@@ -18,27 +18,11 @@ library::Library& library_param(Context& ctx, const nlohmann::json& params) {
     throw ControlError(code::kNotFound, fmt::format("no library \"{}\"", *name));
 }
 
-const char* element_type_name(smc::ElementType type) {
-    switch (type) {
-        case smc::ElementType::MediumTransport:
-            return "transport";
-        case smc::ElementType::Storage:
-            return "slot";
-        case smc::ElementType::ImportExport:
-            return "ie";
-        case smc::ElementType::DataTransfer:
-            return "drive";
-        case smc::ElementType::All:
-            break;
-    }
-    return "all";
-}
-
 nlohmann::json element_json(const library::Library& lib, uint16_t address) {
     const smc::Element* e = lib.inventory().at(address);
     if (!e) throw ControlError(code::kNotFound, fmt::format("no element 0x{:04X}", address));
     nlohmann::json out = {{"address", e->address},
-                          {"type", element_type_name(e->type)},
+                          {"type", smc::element_type_key(e->type)},
                           {"index", e->type == smc::ElementType::Storage ? e->index + 1 : e->index},
                           {"full", e->full()}};
     if (e->type == smc::ElementType::DataTransfer && e->index < lib.config().drives.size()) {

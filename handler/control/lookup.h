@@ -20,7 +20,4 @@ library::Library& library_param(Context& ctx, const nlohmann::json& params);
 // "exception"}.
 nlohmann::json element_json(const library::Library& lib, uint16_t address);
 
-// "slot", "ie", "drive", "transport" (as inventory_json).
-const char* element_type_name(smc::ElementType type);
-
 }  // namespace vtl::control
