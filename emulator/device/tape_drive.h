@@ -29,6 +29,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -190,6 +191,17 @@ public:
     // LOAD UNLOAD with LOAD=1 of a cartridge sitting ejected in the mouth: thread it again.
     void reload(Done done);
 
+    // ---- Fault injection (the fault plan, clock thread): READ `task`, about to run, meets a
+    // damaged block `good_blocks` blocks after the position (the nearest of several notes
+    // counts). Its handler takes the note; the fault plan drops it when the task completes.
+    void damage_read(const Task* task, uint64_t good_blocks) {
+        if (read_damage_.task != task || good_blocks < read_damage_.good_blocks) read_damage_ = {task, good_blocks};
+    }
+    std::optional<uint64_t> take_read_damage(const Task* task) {
+        if (!task || read_damage_.task != task) return std::nullopt;
+        return std::exchange(read_damage_, ReadDamage{}).good_blocks;
+    }
+
 private:
     struct JobDone;
     void set_timer(Duration after, std::function<void()> then);
@@ -238,6 +250,11 @@ private:
     Clock::TimerId motion_timer_ = 0;
     std::deque<std::function<void()>> waiters_;
     std::optional<scsi::Sense> deferred_error_;
+    struct ReadDamage {
+        const Task* task = nullptr;
+        uint64_t good_blocks = 0;
+    };
+    ReadDamage read_damage_;
 };
 
 }  // namespace vtl

@@ -22,7 +22,8 @@ namespace {
 constexpr uint8_t kRead6 = 0x08;
 constexpr uint8_t kWrite6 = 0x0A;
 constexpr uint8_t kWriteFilemarks6 = 0x10;
-constexpr scsi::Asc kUnrecoveredReadError{0x11, 0x00};
+constexpr uint8_t kReadPosition = 0x34;
+constexpr uint8_t kBpew = 0x01;  // READ POSITION byte 0, every form (SSC-4 7.7)
 constexpr scsi::Asc kWriteError{0x0C, 0x00};
 constexpr scsi::Asc kNotReadyOffline{0x04, 0x12};
 
@@ -261,6 +262,23 @@ bool FaultPlan::in_time(const Rule& r) const {
     return true;
 }
 
+bool FaultPlan::early_warning_at(const Rule& r, const Target& t, uint64_t block) const {
+    return r.action == Action::EarlyEom && !r.retired() && !r.at && matches_device(r, t) && in_time(r) &&
+           r.warning_at && block >= *r.warning_at;
+}
+
+void FaultPlan::early_warning_position(const Target& t, Result& result) const {
+    if (!t.drive || !t.drive->tape().mounted() || result.status != scsi::Status::Good || result.data.empty()) return;
+    const uint64_t position = t.drive->tape().object();
+    if (position == 0) return;
+    for (const auto& [id, r] : rules_) {
+        if (early_warning_at(r, t, position - 1)) {
+            result.data[0] |= kBpew;
+            return;
+        }
+    }
+}
+
 bool FaultPlan::fires(Rule& r) {
     ++r.seen;
     if (r.nth && r.seen != r.nth) return false;
@@ -419,7 +437,7 @@ std::optional<Result> FaultPlan::before(LogicalUnit& lu, const TaskPtr& task, co
         if (r.action == Action::EarlyEom) {
             if (!cov || !(write || opcode == kWriteFilemarks6)) continue;
             eom_end = r.end_at && cov->last() >= *r.end_at;
-            if (!eom_end && cov->last() < *r.warning_at) continue;
+            if (!eom_end && !early_warning_at(r, *t, cov->last())) continue;
         }
         if (r.action == Action::TapeAlert && !t->drive) continue;
         if (!fires(r)) continue;
@@ -515,14 +533,9 @@ std::optional<Result> FaultPlan::before(LogicalUnit& lu, const TaskPtr& task, co
                     record(r, where, fmt::format("03/0C/00 at block {}", bad));
                     return Result::check(scsi::Sense(scsi::SenseKey::MediumError, kWriteError).information(residual));
                 }
-                AfterAction a;
-                a.action = Action::MediumError;
-                a.rule = id;
-                a.good_blocks = bad - cov->first;
-                a.blocks = cov->count;
-                a.length = cov->length;
-                a.block_length = cov->fixed ? cov->block_length : 0;
-                after_[task.get()].push_back(a);
+                // The drive's READ stops there (ssc/read_write.cpp): the blocks before it are
+                // transferred and it is positioned after it, as a drive that gave up on it.
+                t->drive->damage_read(task.get(), bad - cov->first);
                 record(r, where, fmt::format("03/11/00 at block {}", bad));
                 break;
             }
@@ -560,30 +573,13 @@ std::optional<Result> FaultPlan::before(LogicalUnit& lu, const TaskPtr& task, co
 }
 
 void FaultPlan::after(LogicalUnit& lu, const Task& task, Result& result) {
+    if (const auto cdb = task.cdb(); !cdb.empty() && cdb[0] == kReadPosition) {
+        if (const Target* t = target_of(lu)) early_warning_position(*t, result);
+    }
     auto it = after_.find(&task);
     if (it == after_.end()) return;
     for (const AfterAction& a : it->second) {
         switch (a.action) {
-            case Action::MediumError: {
-                // The drive read up to the damaged block and stopped there: the blocks before it
-                // are transferred, INFORMATION holds the residual (blocks, or bytes in variable
-                // mode), as READ reports an unrecovered read error.
-                const size_t good_bytes = size_t(a.good_blocks) * a.block_length;
-                if (a.block_length) {
-                    if (result.status != scsi::Status::Good && result.data.size() <= good_bytes) break;
-                    result.data.resize(std::min(result.data.size(), good_bytes));
-                    result.sense = scsi::Sense(scsi::SenseKey::MediumError, kUnrecoveredReadError)
-                                       .information(a.blocks - a.good_blocks);
-                } else {
-                    if (result.status != scsi::Status::Good && result.data.empty()) break;
-                    result.data.clear();
-                    result.sense =
-                        scsi::Sense(scsi::SenseKey::MediumError, kUnrecoveredReadError).information(a.length);
-                }
-                result.status = scsi::Status::CheckCondition;
-                if (auto* d = dynamic_cast<TapeDrive*>(&lu.device())) d->statistics().read_errors++;
-                break;
-            }
             case Action::EarlyEom:
                 if (result.status == scsi::Status::Good) {
                     result = Result::check(
@@ -603,9 +599,11 @@ void FaultPlan::after(LogicalUnit& lu, const Task& task, Result& result) {
     }
 }
 
-void FaultPlan::completed(LogicalUnit&, const Task& task) {
+void FaultPlan::completed(LogicalUnit& lu, const Task& task) {
     after_.erase(&task);
     held_.erase(&task);
+    // A damaged-block note its READ never took (refused before its handler ran) goes with it.
+    if (const Target* t = target_of(lu); t && t->drive) t->drive->take_read_damage(&task);
 }
 
 // ---- robot motions -------------------------------------------------------------------------

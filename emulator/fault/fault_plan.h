@@ -88,15 +88,17 @@ private:
     struct AfterAction {
         Action action = Action::Corrupt;
         uint64_t rule = 0;
-        uint32_t bits = 0;          // corrupt
-        uint64_t good_blocks = 0;   // medium_error: blocks before the damaged one
-        uint64_t blocks = 0;        // medium_error: blocks the READ asked for (fixed)
-        uint32_t length = 0;        // medium_error: TRANSFER LENGTH
-        uint32_t block_length = 0;  // 0: variable
+        uint32_t bits = 0;  // corrupt
     };
 
     bool matches_device(const Rule& r, const Target& t) const;
     bool in_time(const Rule& r) const;
+    // An early_eom rule puts early warning on `t`'s medium from block `warning_at` on: a WRITE
+    // whose last block is there reports it, READ POSITION sets BPEW once the block before the
+    // position is there. The one predicate for both.
+    bool early_warning_at(const Rule& r, const Target& t, uint64_t block) const;
+    // READ POSITION data-in: BPEW set where an early_eom rule puts the position past early warning.
+    void early_warning_position(const Target& t, Result& result) const;
     // The nth/every/probability/count gate, once every filter matched; counts the rule's `seen`.
     bool fires(Rule& r);
     void record(Rule& r, const std::string& where, const std::string& what);

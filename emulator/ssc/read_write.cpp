@@ -104,7 +104,17 @@ std::optional<scsi::Sense> decode_read(std::span<const uint8_t> cdb, ReadCdb& c)
     return r.error();
 }
 
-Outcome read_variable(storage::Cartridge& c, uint32_t length, bool sili, std::span<uint8_t> buffer) {
+// The record just read is at a block the fault plan damaged: the drive gave up on it and is
+// positioned after it; `bytes` were transferred before it, `residual` counts it and the rest.
+Outcome damaged_block(DataIn& in, size_t bytes, uint64_t residual) {
+    Outcome out{in.with(
+        Result::check(scsi::Sense(scsi::SenseKey::MediumError, asc::kUnrecoveredReadError).information(residual)),
+        bytes)};
+    out.unrecovered_read = true;
+    return out;
+}
+
+Outcome read_variable(storage::Cartridge& c, uint32_t length, bool sili, bool damaged, std::span<uint8_t> buffer) {
     DataIn in(buffer, length);
     auto got = c.read_next(in.bytes());
     if (!got.ok()) return store_failure(got.error(), false);
@@ -114,6 +124,7 @@ Outcome read_variable(storage::Cartridge& c, uint32_t length, bool sili, std::sp
         case storage::ReadKind::Filemark: return {Result::check(filemark_sense(length))};
         case storage::ReadKind::Record: break;
     }
+    if (damaged) return damaged_block(in, 0, length);
     const size_t n = got->copied;
     if (got->bad) return bad_record(in, n, length - n);
     if (got->length == length) return {in.with(Result::good(), n)};
@@ -125,12 +136,17 @@ Outcome read_variable(storage::Cartridge& c, uint32_t length, bool sili, std::sp
     return {in.with(Result::check(ili_sense(int64_t(length) - int64_t(got->length))), n)};
 }
 
-Outcome read_fixed(storage::Cartridge& c, uint32_t blocks, uint32_t block_length, std::span<uint8_t> buffer) {
+// `damaged`: the index of a block the fault plan damaged, if any.
+Outcome read_fixed(storage::Cartridge& c, uint32_t blocks, uint32_t block_length, std::optional<uint64_t> damaged,
+                   std::span<uint8_t> buffer) {
     DataIn in(buffer, size_t(blocks) * block_length);
     for (uint32_t i = 0; i < blocks; ++i) {
         auto got = c.read_next(in.bytes().subspan(size_t(i) * block_length, block_length));
-        if (got.ok() && got->kind == storage::ReadKind::Record && got->length == block_length && !got->bad) continue;
         const uint64_t residual = blocks - i;
+        if (got.ok() && got->kind == storage::ReadKind::Record && damaged == i) {
+            return damaged_block(in, size_t(i) * block_length, residual);
+        }
+        if (got.ok() && got->kind == storage::ReadKind::Record && got->length == block_length && !got->bad) continue;
         if (!got.ok()) {
             Outcome out = store_failure(got.error(), false);
             out.result.sense->information(residual);
@@ -153,6 +169,8 @@ Outcome read_fixed(storage::Cartridge& c, uint32_t blocks, uint32_t block_length
 }
 
 Result read6(Exec& x, TapeDrive& d) {
+    // The fault plan's note, taken whatever happens next so that it cannot outlive the command.
+    const std::optional<uint64_t> damaged = d.take_read_damage(x.task().get());
     ReadCdb c;
     if (auto err = decode_read(x.cdb(), c)) return Result::check(*err);
     if (auto s = d.medium_ready()) return Result::check(*s);
@@ -165,9 +183,9 @@ Result read6(Exec& x, TapeDrive& d) {
     }
     // The transport's buffer stays valid until the task completes; an abort waits for the job.
     const std::span<uint8_t> buffer = x.task()->command().data_in_buffer;
-    return d.run_job(x.task(), [c, block_length, buffer](storage::Cartridge& cart) {
-        return c.fixed ? read_fixed(cart, c.length, block_length, buffer)
-                       : read_variable(cart, c.length, c.sili, buffer);
+    return d.run_job(x.task(), [c, block_length, buffer, damaged](storage::Cartridge& cart) {
+        return c.fixed ? read_fixed(cart, c.length, block_length, damaged, buffer)
+                       : read_variable(cart, c.length, c.sili, damaged == 0, buffer);
     });
 }
 

@@ -256,7 +256,7 @@ CapacityInfo Cartridge::capacity(uint8_t partition) const {
     const Partition& p = *partitions_[partition];
     const uint64_t cap = p.capacity();
     const uint64_t margin = options_.early_warning_margin ? std::min(options_.early_warning_margin, cap) : cap / 50;
-    return CapacityInfo{cap, p.used_bytes(), cap - margin};
+    return CapacityInfo{cap, p.used_bytes(), cap - margin, cap - std::min(kFilemarkReserve, margin)};
 }
 
 Compressor& Cartridge::compressor() {
@@ -502,11 +502,15 @@ Result<WriteResult> Cartridge::write(std::span<const uint8_t> data, bool compres
             flags |= record_flags::kCompressed;
         }
     }
-    // Capacity counts what stays on the medium: what is before the position plus this record.
+    // Capacity counts what stays on the medium: what is before the position plus this record,
+    // which must leave the filemark reserve free.
     const uint64_t used = part.used_before(cursor_.object, cursor_.offset);
-    if (stored.size() > part.capacity() - std::min(used, part.capacity())) {
-        return make_error(Errc::EndOfMedium, "record of {} bytes ({} stored) does not fit: {} of {} bytes used in partition {}",
-                          data.size(), stored.size(), used, part.capacity(), part.number());
+    const uint64_t limit = capacity(cursor_.partition).record_limit;
+    if (stored.size() > limit - std::min(used, limit)) {
+        return make_error(Errc::EndOfMedium,
+                          "record of {} bytes ({} stored) does not fit: {} of {} bytes used in partition {}, the "
+                          "last {} kept for filemarks",
+                          data.size(), stored.size(), used, part.capacity(), part.number(), part.capacity() - limit);
     }
     VTL_TRY(prepare_write());
     RecordHeader h;

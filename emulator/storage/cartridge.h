@@ -90,6 +90,7 @@ struct CapacityInfo {
     uint64_t capacity = 0;          // bytes the partition holds
     uint64_t used = 0;              // stored record bytes up to the end of data, kFilemarkCapacity a filemark
     uint64_t early_warning_at = 0;  // used >= this: programmable early warning (EOM bit, 00/02)
+    uint64_t record_limit = 0;      // a record may not end past this: the rest is kept for filemarks
 
     uint64_t remaining() const { return used < capacity ? capacity - used : 0; }
     bool early_warning() const { return used >= early_warning_at; }
@@ -171,7 +172,8 @@ public:
     // end of data returns EndOfData and does not move. An empty buffer only verifies.
     Result<ReadResult> read_next(std::span<uint8_t> buffer);
     // Writes a record of 1..kMaxRecordLength bytes at the position (cutting what follows),
-    // zstd-compressed when `compress` and smaller. EndOfMedium when it does not fit.
+    // zstd-compressed when `compress` and smaller. EndOfMedium when it does not fit before the
+    // partition's filemark reserve (CapacityInfo::record_limit).
     Result<WriteResult> write_record(std::span<const uint8_t> data, bool compress = false);
     // A record the source tape could not read (tape image import): read back with bad = true.
     Result<WriteResult> write_bad_record(std::span<const uint8_t> data);

@@ -28,6 +28,10 @@ inline constexpr size_t kRecordHeaderSize = 40;
 // Capacity a filemark uses (docs/cartridge-format.md, "Capacity"): a little, so that filemarks
 // alone fill a cartridge and reach early warning and the end of the partition, as on a drive.
 inline constexpr uint64_t kFilemarkCapacity = 4096;
+// The end of a partition that records may not use and filemarks may (capped at the early-warning
+// margin, so records still reach early warning): after the last record that fits, a host can
+// still close its file (Linux st writes a filemark at close) and write an end-of-tape label.
+inline constexpr uint64_t kFilemarkReserve = 4 * kFilemarkCapacity;
 
 struct RecordHeader {
     ObjectKind kind = ObjectKind::Record;

@@ -274,14 +274,91 @@ TEST(FaultActions, MediumErrorOnAFixedReadStopsAtTheBadBlock) {
     const Bytes data = pattern(8 * 512, 9);
     ASSERT_TRUE(IsGood(rig.run(h, write6(8, true), 0, data)));
     ASSERT_TRUE(IsGood(rig.run(h, rewind())));
-    rig.add(R"J({"device":"t0/drive0","action":"medium_error","blocks":5})J");
+    rig.add(R"J({"device":"t0/drive0","action":"medium_error","blocks":5,"count":1})J");
     const auto r = rig.run(h, read6(8, true), 8 * 512);
     ASSERT_EQ(r.status, scsi::Status::CheckCondition);
     const auto s = fixtures::decode_sense(r.sense);
     EXPECT_EQ(s->key, 0x3);
     EXPECT_EQ(s->asc, 0x11);
-    EXPECT_EQ(s->information, 3u);  // blocks 5, 6, 7 not transferred
+    EXPECT_EQ(s->ascq, 0x00);
+    EXPECT_EQ(s->information, 3u);  // VALID: blocks 5, 6, 7 not transferred
     EXPECT_EQ(r.data, Bytes(data.begin(), data.begin() + 5 * 512));
+    EXPECT_EQ(r.residual, 3u * 512);
+    // Positioned after the damaged block (as a drive that gave up on it), not after the transfer.
+    EXPECT_EQ(rig.tape_drive().tape().object(), 6u);
+    EXPECT_EQ(rig.tape_drive().statistics().read_errors, 1u);
+    const auto rest = rig.run(h, read6(2, true), 2 * 512);
+    ASSERT_TRUE(IsGood(rest));
+    EXPECT_EQ(rest.data, Bytes(data.begin() + 6 * 512, data.end()));
+    EXPECT_EQ(rig.tape_drive().tape().object(), 8u);
+}
+
+TEST(FaultActions, MediumErrorOnTheFirstBlockOfAFixedRead) {
+    FaultRig rig;
+    rig.load();
+    Initiator& h = rig.drive();
+    Bytes list{0x00, 0x00, 0x10, 0x08, 0x00, 0, 0, 0, 0, 0, 0x02, 0x00};  // block length 512
+    ASSERT_TRUE(IsGood(rig.run(h, fixtures::mode_select6(true, false, uint8_t(list.size())), 0, list)));
+    ASSERT_TRUE(IsGood(rig.run(h, write6(4, true), 0, pattern(4 * 512, 3))));
+    ASSERT_TRUE(IsGood(rig.run(h, ssctest::locate10(1))));
+    // Two damaged ranges in the transfer: the nearer one stops it.
+    rig.add(R"J({"device":"t0/drive0","action":"medium_error","blocks":[3,3]})J");
+    rig.add(R"J({"device":"t0/drive0","action":"medium_error","blocks":[0,1]})J");
+    const auto r = rig.run(h, read6(3, true), 3 * 512);
+    ASSERT_TRUE(IsCheck(r, sense(0x3, 0x11, 0x00)));
+    EXPECT_EQ(fixtures::decode_sense(r.sense)->information, 3u);
+    EXPECT_TRUE(r.data.empty());
+    EXPECT_EQ(r.residual, 3u * 512);
+    EXPECT_EQ(rig.tape_drive().tape().object(), 2u);
+}
+
+TEST(FaultActions, FixedReadStoppedByAFilemarkNeverReachesTheDamagedBlock) {
+    FaultRig rig;
+    rig.load();
+    Initiator& h = rig.drive();
+    Bytes list{0x00, 0x00, 0x10, 0x08, 0x00, 0, 0, 0, 0, 0, 0x02, 0x00};  // block length 512
+    ASSERT_TRUE(IsGood(rig.run(h, fixtures::mode_select6(true, false, uint8_t(list.size())), 0, list)));
+    const Bytes data = pattern(2 * 512, 4);
+    ASSERT_TRUE(IsGood(rig.run(h, write6(2, true), 0, data)));
+    ASSERT_TRUE(IsGood(rig.run(h, ssctest::write_filemarks(1))));
+    ASSERT_TRUE(IsGood(rig.run(h, write6(2, true), 0, pattern(2 * 512, 5))));
+    ASSERT_TRUE(IsGood(rig.run(h, rewind())));
+    rig.add(R"J({"device":"t0/drive0","action":"medium_error","blocks":4})J");
+    const auto r = rig.run(h, read6(6, true), 6 * 512);
+    ASSERT_EQ(r.status, scsi::Status::CheckCondition);
+    const auto s = fixtures::decode_sense(r.sense);
+    EXPECT_EQ(s->key, 0x0);
+    EXPECT_TRUE(s->filemark);
+    EXPECT_EQ(s->information, 4u);  // 6 blocks asked for, 2 transferred
+    EXPECT_EQ(r.data, data);
+    EXPECT_EQ(rig.tape_drive().tape().object(), 3u);
+    EXPECT_EQ(rig.tape_drive().statistics().read_errors, 0u);
+    // The next READ reaches it: one good block, then the damaged one.
+    const auto next = rig.run(h, read6(2, true), 2 * 512);
+    ASSERT_EQ(next.status, scsi::Status::CheckCondition);
+    EXPECT_EQ(fixtures::decode_sense(next.sense)->key, 0x3);
+    EXPECT_EQ(fixtures::decode_sense(next.sense)->information, 1u);
+    Bytes good = pattern(2 * 512, 5);
+    good.resize(512);
+    EXPECT_EQ(next.data, good);
+    EXPECT_EQ(rig.tape_drive().tape().object(), 5u);
+}
+
+TEST(FaultActions, ADamagedBlockNoteDiesWithAReadThatNeverRan) {
+    FaultRig rig;
+    rig.load();
+    ASSERT_TRUE(IsGood(rig.run(rig.drive(), write6(100), 0, pattern(100, 0))));
+    ASSERT_TRUE(IsGood(rig.run(rig.drive(), rewind())));
+    // The medium error fires, then a later rule ends the READ before the drive runs it.
+    rig.add(R"J({"device":"t0/drive0","action":"medium_error","blocks":0,"count":1})J");
+    rig.add(R"J({"device":"t0/drive0","command":"READ(6)","action":"check_condition","sense":"4/44/00","count":1})J");
+    EXPECT_TRUE(IsCheck(rig.run(rig.drive(), read6(100), 100), sense(0x4, 0x44, 0x00)));
+    EXPECT_EQ(rig.tape_drive().tape().object(), 0u);
+    // Both rules are spent: the next READ of the block is good.
+    const auto r = rig.run(rig.drive(), read6(100), 100);
+    ASSERT_TRUE(IsGood(r));
+    EXPECT_EQ(r.data, pattern(100, 0));
+    EXPECT_EQ(rig.tape_drive().statistics().read_errors, 0u);
 }
 
 TEST(FaultActions, MediumErrorOnWrite) {
@@ -317,6 +394,53 @@ TEST(FaultActions, EarlyEndOfMedium) {
     EXPECT_EQ(s->information, 64u);
     EXPECT_EQ(rig.tape_drive().tape().object(), 5u);  // nothing written
     EXPECT_TRUE(IsCheck(rig.run(rig.drive(), ssctest::write_filemarks(1)), sense(0xD, 0x00, 0x02)));
+}
+
+// BPEW of every READ POSITION form, which must be GOOD.
+struct Bpew {
+    bool short_form, long_form, extended_form;
+    bool operator==(const Bpew&) const = default;
+};
+Bpew bpew(FaultRig& rig) {
+    const auto s = rig.run(rig.drive(), fixtures::read_position(0x00), 20);
+    const auto l = rig.run(rig.drive(), fixtures::read_position(0x06), 32);
+    const auto e = rig.run(rig.drive(), fixtures::read_position(0x08, 32), 32);
+    EXPECT_TRUE(IsGood(s) && IsGood(l) && IsGood(e));
+    const auto sv = fixtures::decode_read_position_short(s.data);
+    const auto lv = fixtures::decode_read_position_long(l.data);
+    const auto ev = fixtures::decode_read_position_extended(e.data);
+    EXPECT_TRUE(sv && lv && ev);
+    return {sv && sv->bpew, lv && lv->bpew, ev && ev->bpew};
+}
+
+TEST(FaultActions, ReadPositionReportsTheInjectedEarlyWarning) {
+    FaultRig rig;
+    rig.load();
+    const Bpew none{false, false, false}, all{true, true, true};
+    const uint64_t id = rig.add(R"J({"device":"t0/drive0","action":"early_eom","warning_at":3})J");
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(IsGood(rig.run(rig.drive(), write6(64), 0, pattern(64, i))));
+    EXPECT_EQ(bpew(rig), none);  // blocks 0-2 are before the warning point
+    // The WRITE of block 3 reports early warning, and from then READ POSITION says so too.
+    EXPECT_TRUE(IsCheck(rig.run(rig.drive(), write6(64), 0, pattern(64, 3)), sense(0x0, 0x00, 0x02)));
+    EXPECT_EQ(bpew(rig), all);
+    ASSERT_TRUE(IsGood(rig.run(rig.drive(), rewind())));
+    EXPECT_EQ(bpew(rig), none);
+    ASSERT_TRUE(IsGood(rig.run(rig.drive(), ssctest::locate10(3))));
+    EXPECT_EQ(bpew(rig), none);  // a WRITE here would report it only once block 3 is written
+    ASSERT_TRUE(IsGood(rig.run(rig.drive(), ssctest::locate10(4))));
+    EXPECT_EQ(bpew(rig), all);
+    // Asking does not count as a match; the rule only ever fired for the one WRITE.
+    EXPECT_EQ(rig.plan().list()[0]["fired"], 1);
+    ASSERT_TRUE(rig.plan().remove(id));
+    EXPECT_EQ(bpew(rig), none);  // the medium's own early warning is far away
+}
+
+TEST(FaultActions, ReadPositionIgnoresAnotherDrivesEarlyWarning) {
+    FaultRig rig;
+    rig.load();
+    rig.add(R"J({"device":"t0/drive1","action":"early_eom","warning_at":0})J");
+    ASSERT_TRUE(IsGood(rig.run(rig.drive(), write6(64), 0, pattern(64, 0))));
+    EXPECT_EQ(bpew(rig), (Bpew{false, false, false}));
 }
 
 Bytes corrupted_read(uint64_t seed) {

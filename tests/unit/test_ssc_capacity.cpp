@@ -1,32 +1,58 @@
 // Capacity limits on small cartridges: early warning (NO SENSE, EOM, 00/02, the data written),
 // then end of partition (VOLUME OVERFLOW, EOM, 00/02, nothing written), in both block modes.
+// Records may not use the partition's last 16 KiB (or its early-warning margin if smaller):
+// that room is kept for filemarks (storage::kFilemarkReserve).
 #include "test_ssc_support.h"
 
 using namespace vtl;
 using namespace vtl::ssctest;
 
 TEST(SscCapacity, EarlyWarningThenEndOfMediumOnA64KiBCartridge) {
-    // 64 KiB: early warning 2% before the end, at 64225 bytes.
+    // 64 KiB: early warning 2% (1310 bytes) before the end, at 64226 bytes; records may use
+    // everything up to that margin's end, 64226 bytes.
     LoadedDrive t({{"SMALL1L8", 64u << 10}});
     const Bytes record = pattern(4096, 1);
     for (int i = 0; i < 15; ++i) ASSERT_TRUE(IsGood(t.write(record))) << i;
     EXPECT_FALSE(t.position().bpew);
-    // The 16th record fills the medium exactly: written, with the early-warning report.
+    // A 16th record would fill the medium exactly, leaving no room for a filemark: VOLUME
+    // OVERFLOW, EOM, residual = the whole record, nothing written.
     auto r = t.write(record);
-    EXPECT_TRUE(IsStreamCheck(r, 0x0, 0x00, 0x02, 0, false, /*eom=*/true));
+    EXPECT_TRUE(IsStreamCheck(r, 0xD, 0x00, 0x02, 4096, false, true));
+    EXPECT_EQ(t.object(), 15u);
+    // The filemark a host writes at close still fits, and reaches early warning.
+    EXPECT_TRUE(IsStreamCheck(t.filemarks(1), 0x0, 0x00, 0x02, 0, false, /*eom=*/true));
     EXPECT_EQ(t.object(), 16u);
     EXPECT_TRUE(t.position().bpew);
-    // Nothing more fits: VOLUME OVERFLOW, EOM, residual = the whole record, nothing written.
-    r = t.write(record);
-    EXPECT_TRUE(IsStreamCheck(r, 0xD, 0x00, 0x02, 4096, false, true));
-    EXPECT_EQ(t.object(), 16u);
-    // A filemark uses 4 KiB too: it does not fit either (residual: the one filemark).
+    EXPECT_TRUE(t.position().eop);
+    // Nothing more fits (residual: the one filemark).
     EXPECT_TRUE(IsStreamCheck(t.filemarks(1), 0xD, 0x00, 0x02, 1, false, true));
     EXPECT_EQ(t.object(), 16u);
     // Everything written reads back, then end of data (past early warning: EOM too).
     ASSERT_TRUE(IsGood(t.send(rewind())));
-    for (int i = 0; i < 16; ++i) EXPECT_EQ(t.read(4096).data, record) << i;
+    for (int i = 0; i < 15; ++i) EXPECT_EQ(t.read(4096).data, record) << i;
+    EXPECT_TRUE(IsStreamCheck(t.read(4096), 0x0, 0x00, 0x01, 4096, true, false));
     EXPECT_TRUE(IsStreamCheck(t.read(4096), 0x8, 0x00, 0x05, 4096, false, true));
+}
+
+TEST(SscCapacity, TheRecordThatWouldFillThePartitionLeavesRoomForTheClosingFilemark) {
+    // 8 MiB with 256 KiB records (the VM tests' cartridge and st's block size): 31 fit; the
+    // 32nd would end exactly at the end, so it is refused and the filemark still fits.
+    LoadedDrive t({{"SMALL4L8", 8u << 20}});
+    const Bytes record = pattern(256u << 10, 4);
+    for (int i = 0; i < 31; ++i) ASSERT_TRUE(IsGood(t.write(record))) << i;
+    EXPECT_TRUE(IsStreamCheck(t.write(record), 0xD, 0x00, 0x02, 256u << 10, false, true));
+    EXPECT_EQ(t.object(), 31u);
+    EXPECT_TRUE(IsGood(t.filemarks(1)));  // 7936 KiB + 4 KiB: before early warning at 8028 KiB
+    EXPECT_EQ(t.object(), 32u);
+    // Records go on into the early-warning zone (at 8,220,836 bytes) up to the reserve's start
+    // at 8,372,224: 241,664 bytes after the 8,130,560 used.
+    EXPECT_TRUE(IsStreamCheck(t.write(pattern(241664, 5)), 0x0, 0x00, 0x02, 0, false, true));
+    EXPECT_TRUE(IsStreamCheck(t.write(pattern(1, 6)), 0xD, 0x00, 0x02, 1, false, true));
+    // The reserve takes four filemarks, then nothing.
+    EXPECT_TRUE(IsStreamCheck(t.filemarks(4), 0x0, 0x00, 0x02, 0, false, true));
+    EXPECT_TRUE(IsStreamCheck(t.filemarks(1), 0xD, 0x00, 0x02, 1, false, true));
+    EXPECT_EQ(t.object(), 37u);
+    EXPECT_EQ(t.log_page(0x31)->uint_param(0x0001), 0u) << "remaining capacity, partition 0";
 }
 
 TEST(SscCapacity, FilemarksAloneReachEarlyWarningAndTheEnd) {
@@ -72,20 +98,20 @@ TEST(SscCapacity, WritesAfterEarlyWarningSucceedUntilTheEnd) {
         EXPECT_TRUE(IsStreamCheck(r, 0xD, 0x00, 0x02, 1u << 20, false, true));
         break;
     }
-    EXPECT_EQ(written, 64);
-    EXPECT_EQ(warned, 2);  // records 63 and 64 are past the 98% point
-    EXPECT_EQ(t.object(), 64u);
+    EXPECT_EQ(written, 63);  // a 64th would leave no room for filemarks
+    EXPECT_EQ(warned, 1);    // record 63 is past the 98% point
+    EXPECT_EQ(t.object(), 63u);
 }
 
 TEST(SscCapacity, FixedModeOverflowCountsTheBlocksNotWritten) {
     LoadedDrive t({{"SMALL3L8", 64u << 10}});
     ASSERT_TRUE(IsGood(t.set_block_length(8192)));
-    // 7 blocks fit before early warning; ask for 10: 8 are written (early warning passed on
-    // the way), the 9th does not fit: VOLUME OVERFLOW with 2 blocks not written.
+    // 7 blocks fit before early warning; ask for 4 more after 6: the 7th is written, the 8th
+    // would leave no room for filemarks: VOLUME OVERFLOW with 3 blocks not written.
     ASSERT_TRUE(IsGood(t.write_fixed(pattern(8192 * 6, 1), 8192)));
     const auto r = t.write_fixed(pattern(8192 * 4, 2), 8192);
-    EXPECT_TRUE(IsStreamCheck(r, 0xD, 0x00, 0x02, 2, false, true));
-    EXPECT_EQ(t.object(), 8u);
+    EXPECT_TRUE(IsStreamCheck(r, 0xD, 0x00, 0x02, 3, false, true));
+    EXPECT_EQ(t.object(), 7u);
 }
 
 TEST(SscCapacity, SetCapacityShrinksTheMediumFromBopOnly) {

@@ -406,30 +406,38 @@ TEST_F(StorageCartridge, CompressionIsUsedOnlyWhenSmallerAndCountersAreHonest) {
 
 TEST_F(StorageCartridge, EarlyWarningThenEndOfMediumWithASmallCapacity) {
     auto c = open("TST003L8", Layout{64 * 1024, {}});
-    c->set_early_warning_margin(16 * 1024);
+    c->set_early_warning_margin(20 * 1024);
     const auto info = c->capacity();
     EXPECT_EQ(info.capacity, 64u * 1024);
-    EXPECT_EQ(info.early_warning_at, 48u * 1024);
+    EXPECT_EQ(info.early_warning_at, 44u * 1024);
+    EXPECT_EQ(info.record_limit, 48u * 1024);  // the last kFilemarkReserve (16 KiB) kept for filemarks
     int written = 0;
     bool warned = false;
     for (;; ++written) {
         auto r = c->write_record(record_data(kSeed, written, 4096));
         if (!r.ok()) {
             EXPECT_EQ(r.error().code, Errc::EndOfMedium) << r.error().message;
+            EXPECT_NE(r.error().message.find("the last 16384 kept for filemarks"), std::string::npos)
+                << r.error().message;
             break;
         }
-        EXPECT_EQ(r->early_warning, (written + 1) * 4096 >= 48 * 1024) << written;
+        EXPECT_EQ(r->early_warning, (written + 1) * 4096 >= 44 * 1024) << written;
         warned |= r->early_warning;
     }
     EXPECT_TRUE(warned);
-    EXPECT_EQ(written, 16);
-    EXPECT_EQ(c->eod(), 16u);  // the refused record left nothing behind
+    EXPECT_EQ(written, 12);
+    EXPECT_EQ(c->eod(), 12u);  // the refused record left nothing behind
+    EXPECT_FALSE(c->capacity().end_of_medium());
+    EXPECT_EQ(c->capacity().remaining(), 16u * 1024);
+    // Filemarks may use the reserve: five do not fit and none is written, four fill it.
+    EXPECT_EQ(c->write_filemarks(5).error().code, Errc::EndOfMedium);
+    EXPECT_EQ(c->eod(), 12u);
+    ASSERT_TRUE(c->write_filemarks(4).ok());
     EXPECT_TRUE(c->capacity().end_of_medium());
     EXPECT_EQ(c->capacity().remaining(), 0u);
-    // Filemarks use capacity too: none fits, none is written.
-    EXPECT_EQ(c->write_filemarks(2).error().code, Errc::EndOfMedium);
-    EXPECT_EQ(c->eod(), 16u);
+    EXPECT_EQ(c->write_filemarks(1).error().code, Errc::EndOfMedium);
     EXPECT_EQ(c->write_record(record_data(kSeed, 0, 1)).error().code, Errc::EndOfMedium);
+    EXPECT_EQ(c->eod(), 16u);
     // Overwriting from the middle frees what follows.
     ASSERT_TRUE(c->locate(0, 8).ok());
     auto again = c->write_record(record_data(kSeed, 0, 4096));

@@ -129,9 +129,9 @@ rm -rf "$WORK/out" "$WORK/vol1" "$WORK/vol2"
 
 # mbuffer reads the stream on stdin: it refuses an autoloader (-A) when both -i and -o name files.
 # Records of 40 KiB: early warning comes 2 % (164 KiB) before the end of the 8 MiB partition, so
-# --tapeaware has room for a few more records after it. (With 256 KiB records, 32 fill the
-# partition exactly: the record that reaches early warning is the last that fits, and the
-# filemark st writes at close() ends in VOLUME OVERFLOW 0D/00/02, an EIO from close().)
+# --tapeaware has room for a few more records after it. (With 256 KiB records, early warning is
+# smaller than one record: the 32nd would reach into the 16 KiB the drive keeps for filemarks and
+# gets VOLUME OVERFLOW, and the filemark st writes at close() still fits.)
 STREAM=$WORK/stream
 head -c $((12 * MiB)) /dev/urandom >"$STREAM"
 
