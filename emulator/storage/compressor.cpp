@@ -9,6 +9,25 @@ namespace vtl::storage {
 
 namespace {
 constexpr size_t kDiscardChunk = 64 * 1024;
+}  // namespace
+
+bool Compressor::sample_shrinks(std::span<const uint8_t> data) {
+    // Chunks spread over the record (first, last and evenly between), so a record is not judged
+    // by its first bytes alone (a tar header before a compressed file, or the reverse).
+    sample_.resize(kSampleChunks * kSampleChunk);
+    const size_t step = (data.size() - kSampleChunk) / (kSampleChunks - 1);
+    for (size_t i = 0; i < kSampleChunks; ++i) {
+        std::copy_n(data.data() + i * step, kSampleChunk, sample_.data() + i * kSampleChunk);
+    }
+    // The frame must save at least 1/kSampleSaving of the sample: zstd fails with "destination
+    // too small" otherwise.
+    buffer_.resize(sample_.size() - sample_.size() / kSampleSaving);
+    const size_t n = ZSTD_compress2(cctx_, buffer_.data(), buffer_.size(), sample_.data(), sample_.size());
+    if (ZSTD_isError(n)) {
+        ZSTD_CCtx_reset(cctx_, ZSTD_reset_session_only);
+        return false;
+    }
+    return true;
 }
 
 Compressor::Compressor(int level) : level_(level) {}
@@ -27,6 +46,7 @@ std::span<const uint8_t> Compressor::compress(std::span<const uint8_t> data) {
         ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1);
         ZSTD_CCtx_setParameter(cctx_, ZSTD_c_contentSizeFlag, 1);
     }
+    if (data.size() >= kSampleFrom && !sample_shrinks(data)) return {};
     // One byte less than the data: zstd fails with "destination too small" rather than
     // producing a frame that saves nothing.
     buffer_.resize(data.size() - 1);

@@ -321,7 +321,8 @@ void Device::post_aborts() {
 }
 
 void Device::deliver_completions() {
-    std::vector<uint16_t> done;
+    std::vector<uint16_t>& done = completed_;
+    done.clear();
     {
         std::lock_guard lock(sink_->mutex);
         done.swap(sink_->done);

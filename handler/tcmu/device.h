@@ -106,6 +106,8 @@ private:
     std::atomic<size_t> in_flight_count_{0};
     // Device thread only.
     std::unordered_map<uint16_t, InFlight> in_flight_;
+    // deliver_completions' batch, swapped with the sink's: once grown, neither allocates again.
+    std::vector<uint16_t> completed_;
     bool broken_ = false;
     bool kernel_owed_ = false;  // cmd_tail moved and the kernel not told yet
     bool first_command_ = true;
