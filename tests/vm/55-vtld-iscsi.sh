@@ -26,12 +26,7 @@ iqn=${iqn##*/}
 read_identities
 
 step "iscsid, discovery, login"
-start_iscsid
-wait_for 30 "iscsid starts and discovery answers" iscsiadm -m discovery -t st -p 127.0.0.1
-expect "login" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --login
-five_luns() { (($(lsscsi -t | grep -c "$iqn") == 5)); }
-wait_for 60 "five LUNs behind $iqn" five_luns
-lsscsi -t -g | tee "$TEST_OUT/lsscsi.txt"
+iscsi_login "$iqn" 5
 
 step "device types and identities by LUN"
 names=(changer drive0 drive1 drive2 drive3)

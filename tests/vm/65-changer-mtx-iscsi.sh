@@ -31,12 +31,7 @@ iqn=${iqn##*/}
 echo "target $iqn"
 
 step "iscsid, discovery, login"
-start_iscsid
-wait_for 30 "iscsid starts and discovery answers" iscsiadm -m discovery -t st -p 127.0.0.1
-expect "login" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --login
-luns=$((1 + N_DRIVES))
-all_luns() { (($(lsscsi -t | grep -c "$iqn") == luns)); }
-wait_for 60 "$luns LUNs behind $iqn" all_luns
+iscsi_login "$iqn" $((1 + N_DRIVES))
 # ch attaches asynchronously after the scan (its probe reads the element map and runs
 # INITIALIZE ELEMENT STATUS): wait for its node too.
 changer_line() { grep -E "^\[[0-9]+:[0-9]+:[0-9]+:0\] +mediumx .*$iqn.*/dev/sch[0-9]+ .*/dev/sg[0-9]+" < <(lsscsi -t -g); }

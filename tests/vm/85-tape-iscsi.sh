@@ -31,12 +31,7 @@ iqn=${iqn##*/}
 [[ -n $iqn ]] || fail "no iSCSI target in /run/vtl-lio/$TAPE_LIB.state"
 
 step "iscsid, discovery, login to $iqn"
-start_iscsid
-wait_for 30 "iscsid starts and discovery answers" iscsiadm -m discovery -t st -p 127.0.0.1
-expect "login" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --login
-three_luns() { (($(lsscsi -t | grep -c "$iqn") == 3)); }
-wait_for 60 "three LUNs (changer, two drives) behind $iqn" three_luns
-lsscsi -t -g | tee "$TEST_OUT/lsscsi.txt"
+iscsi_login "$iqn" 3 # the changer and two drives
 
 lun_sg() { grep -E "^\[[0-9]+:[0-9]+:[0-9]+:$1\] .*$iqn" "$TEST_OUT/lsscsi.txt" | grep -o '/dev/sg[0-9]*'; }
 CSG=$(lun_sg 0) || fail "no changer at LUN 0"

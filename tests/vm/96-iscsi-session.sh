@@ -22,8 +22,8 @@ NOOP_INTERVAL=2 NOOP_TIMEOUT=2 REPLACEMENT=12 LOGIN_TIMEOUT=3
 
 # ---- helpers (also used by 98-netem-digest)
 
-# ifail_up: vtld with the test library, scripts/lio up --fabric iscsi, iscsid,
-# discovery. Sets IQN; the EXIT trap tears everything down.
+# ifail_up: vtld with the test library, scripts/lio up --fabric iscsi. Sets IQN; the EXIT trap
+# tears everything down. (iscsid and discovery: the first ifail_login.)
 IQN=""
 ifail_up() {
     step "modules"
@@ -36,9 +36,6 @@ ifail_up() {
     IQN=$(awk '$1 == "iscsi" {print $3}' "/run/vtl-lio/$TAPE_LIB.state")
     IQN=${IQN##*/}
     [[ -n $IQN ]] || fail "no iSCSI target in /run/vtl-lio/$TAPE_LIB.state"
-    step "iscsid, discovery of $IQN"
-    start_iscsid
-    wait_for 30 "iscsid starts and discovery answers" iscsiadm -m discovery -t st -p 127.0.0.1
 }
 ifail_cleanup() {
     unblock_portal 2>/dev/null || true
@@ -58,18 +55,11 @@ ifail_down() {
     trap - EXIT
     stop_vtld
 }
-# node_set NAME VALUE: an open-iscsi node parameter, before the login.
-node_set() {
-    expect "iscsiadm update $1" iscsiadm -m node -T "$IQN" -p 127.0.0.1 -o update -n "$1" -v "$2" >/dev/null
-    echo "node $1 = $2"
-}
-# ifail_login: login, the two LUNs, CSG DSG NST and SESS (the session's sysfs directory).
+# ifail_login [NAME=VALUE...]: node settings, login, the two LUNs (changer, drive); sets CSG DSG
+# NST and SESS (the session's sysfs directory).
 ifail_login() {
     step "login to $IQN"
-    expect "login" iscsiadm -m node -T "$IQN" -p 127.0.0.1 --login
-    two_luns() { (($(lsscsi -t | grep -c "$IQN") == 2)); }
-    wait_for 60 "two LUNs (changer, drive) behind $IQN" two_luns
-    lsscsi -t -g | tee "$TEST_OUT/lsscsi.txt"
+    iscsi_login "$IQN" 2 "$@"
     local s
     SESS=""
     for s in /sys/class/iscsi_session/session*; do
@@ -213,11 +203,10 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
     require_vtld_tcmu
     ifail_up
     step "node timeouts: noop-out ${NOOP_INTERVAL}+${NOOP_TIMEOUT} s, replacement ${REPLACEMENT} s, login ${LOGIN_TIMEOUT} s"
-    node_set node.conn[0].timeo.noop_out_interval $NOOP_INTERVAL
-    node_set node.conn[0].timeo.noop_out_timeout $NOOP_TIMEOUT
-    node_set node.session.timeo.replacement_timeout $REPLACEMENT
-    node_set node.conn[0].timeo.login_timeout $LOGIN_TIMEOUT
-    ifail_login
+    ifail_login node.conn[0].timeo.noop_out_interval=$NOOP_INTERVAL \
+        node.conn[0].timeo.noop_out_timeout=$NOOP_TIMEOUT \
+        node.session.timeo.replacement_timeout=$REPLACEMENT \
+        node.conn[0].timeo.login_timeout=$LOGIN_TIMEOUT
     conn_timeouts
     modprobe nf_tables || fail "modprobe nf_tables"
     BLOCK_T0=$SECONDS

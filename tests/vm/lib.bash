@@ -595,3 +595,27 @@ restart_vtld() {
     sleep 1
     kill -0 "$VTLD_PID" 2>/dev/null || { tail -n 30 "$TEST_OUT/vtld.log"; fail "vtld exited at restart"; }
 }
+
+# iscsi_login IQN LUNS [NAME=VALUE...]: open-iscsi logged in to IQN at 127.0.0.1:3260 and the LUNS
+# LUNs behind it scanned (55-vtld-iscsi, 65-changer-mtx-iscsi, 85-tape-iscsi, 96-iscsi-session,
+# 98-netem-digest). The first call of a test starts iscsid and runs discovery; NAME=VALUE are
+# node settings made before the login. Leaves `lsscsi -t -g` in $TEST_OUT/lsscsi.txt.
+iscsi_login() {
+    local iqn=$1 luns=$2 kv n deadline
+    shift 2
+    if [[ -z ${ISCSID_PID:-} ]]; then
+        start_iscsid
+        wait_for 30 "iscsid starts and discovery answers" iscsiadm -m discovery -t st -p 127.0.0.1
+    fi
+    for kv in "$@"; do
+        expect "iscsiadm update ${kv%%=*}" iscsiadm -m node -T "$iqn" -p 127.0.0.1 -o update -n "${kv%%=*}" -v "${kv#*=}" >/dev/null
+        echo "node ${kv%%=*} = ${kv#*=}"
+    done
+    expect "login" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --login
+    deadline=$((SECONDS + 60))
+    while n=$(lsscsi -t | grep -c "$iqn"); ((n != luns)); do
+        ((SECONDS < deadline)) || fail "$luns LUNs behind $iqn: $n after 60 s"
+        sleep 0.2
+    done
+    lsscsi -t -g | tee "$TEST_OUT/lsscsi.txt"
+}
