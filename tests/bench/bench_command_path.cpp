@@ -26,6 +26,7 @@
 #include <random>
 #include <string>
 
+#include "bench_main.h"
 #include "config/config.h"
 #include "core/event_loop.h"
 #include "core/logging.h"
@@ -257,24 +258,9 @@ BENCHMARK(BM_StoreAlone)->Arg(4)->Arg(256)->Iterations(3)->UseManualTime()->Unit
 int main(int argc, char** argv) {
     // vtld's level in the kernel-path benchmark: what an installation runs with.
     init_logging(spdlog::level::info, false);
-    if (const char* mb = std::getenv("VTL_BENCH_MB")) g_bytes = std::strtoull(mb, nullptr, 10) << 20;
-    bool temporary = false;
-    if (const char* dir = std::getenv("VTL_BENCH_DIR")) {
-        g_dir = dir;
-        std::filesystem::create_directories(g_dir);
-    } else {
-        const char* base = std::getenv("TMPDIR");
-        std::string pattern = std::string(base && *base ? base : "/tmp") + "/vtl-bench-XXXXXX";
-        if (!mkdtemp(pattern.data())) return 1;
-        g_dir = pattern;
-        temporary = true;
-    }
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    g_daemon.reset();
-    print_summary();
-    if (temporary) std::filesystem::remove_all(g_dir);
-    return 0;
+    vtl::bench::bench_bytes_from_env(g_bytes, 1);
+    return vtl::bench::run_benchmarks(argc, argv, g_dir, [] {
+        g_daemon.reset();
+        print_summary();
+    });
 }

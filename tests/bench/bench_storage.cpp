@@ -24,6 +24,7 @@
 #include <random>
 #include <string>
 
+#include "bench_main.h"
 #include "storage/crc32c.h"
 #include "storage/store.h"
 
@@ -370,24 +371,8 @@ BENCHMARK(BM_Stream8MiB)->Arg(0)->Arg(1)->Iterations(1)->UseManualTime()->Unit(b
 
 int main(int argc, char** argv) {
     spdlog::set_level(spdlog::level::warn);
-    if (const char* mb = std::getenv("VTL_BENCH_MB")) g_bytes = std::strtoull(mb, nullptr, 10) << 20;
-    g_bytes -= g_bytes % kBlock;
-    bool temporary = false;
-    if (const char* dir = std::getenv("VTL_BENCH_DIR")) {
-        g_dir = dir;
-        std::filesystem::create_directories(g_dir);
-    } else {
-        const char* base = std::getenv("TMPDIR");
-        std::string pattern = std::string(base && *base ? base : "/tmp") + "/vtl-bench-XXXXXX";
-        if (!mkdtemp(pattern.data())) return 1;
-        g_dir = pattern;
-        temporary = true;
-    }
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    print_summary();
-    if (temporary) std::filesystem::remove_all(g_dir);
-    return 0;
+    vtl::bench::bench_bytes_from_env(g_bytes, kBlock);
+    return vtl::bench::run_benchmarks(argc, argv, g_dir, [] {
+        print_summary();
+    });
 }

@@ -27,6 +27,7 @@
 #include <string>
 #include <thread>
 
+#include "bench_main.h"
 #include "cdb.h"
 #include "core/event_loop.h"
 #include "core/virtual_clock.h"
@@ -373,25 +374,9 @@ BENCHMARK(BM_DrivesInParallel)->Arg(1)->Arg(4)->Iterations(5)->UseManualTime()->
 
 int main(int argc, char** argv) {
     spdlog::set_level(spdlog::level::warn);
-    if (const char* mb = std::getenv("VTL_BENCH_MB")) g_bytes = std::strtoull(mb, nullptr, 10) << 20;
-    g_bytes -= g_bytes % (4 * kBlock);
-    bool temporary = false;
-    if (const char* dir = std::getenv("VTL_BENCH_DIR")) {
-        g_dir = dir;
-        std::filesystem::create_directories(g_dir);
-    } else {
-        const char* base = std::getenv("TMPDIR");
-        std::string pattern = std::string(base && *base ? base : "/tmp") + "/vtl-bench-XXXXXX";
-        if (!mkdtemp(pattern.data())) return 1;
-        g_dir = pattern;
-        temporary = true;
-    }
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    g_in_process.reset();
-    print_summary();
-    if (temporary) std::filesystem::remove_all(g_dir);
-    return 0;
+    vtl::bench::bench_bytes_from_env(g_bytes, 4 * kBlock);
+    return vtl::bench::run_benchmarks(argc, argv, g_dir, [] {
+        g_in_process.reset();
+        print_summary();
+    });
 }
