@@ -6,9 +6,8 @@
 #include <future>
 #include <thread>
 
-#include "core/event_loop.h"
 #include "core/logical_unit.h"
-#include "test_ssc_support.h"
+#include "loop_library_rig.h"
 
 using namespace vtl;
 using namespace vtl::ssctest;
@@ -27,36 +26,9 @@ struct Outcome {
     uint32_t residual = 0;
 };
 
-class ExecRig {
+class ExecRig : public LoopLibraryRig {
 public:
-    ExecRig() {
-        auto cfg = config::library_defaults("ex");
-        cfg.slots = 4;
-        cfg.timings = DriveRig::zero_timings();
-        config::DriveConfig d;
-        d.name = "drive0";
-        d.serial = "1013000077";
-        cfg.drives.push_back(d);
-        cfg.cartridges.push_back(config::CartridgeConfig{
-            .barcode = "EXE000L8", .slot = 1, .type = config::MediaType::Data, .generation = 8, .capacity = 64u << 20});
-        cfg_ = cfg;
-        loop_.start();
-        on_loop([&] { lib_ = std::make_unique<library::Library>(cfg_, loop_); });
-    }
-    ~ExecRig() {
-        on_loop([&] { lib_.reset(); });
-        loop_.stop();
-    }
-
-    template <typename F>
-    void on_loop(F f) {
-        std::promise<void> done;
-        loop_.post([&] {
-            f();
-            done.set_value();
-        });
-        done.get_future().get();
-    }
+    ExecRig() : LoopLibraryRig("ex", 1, "EXE00", 64u << 20) {}
 
     LogicalUnit& drive() { return *lib_->find("drive0"); }
 
@@ -86,22 +58,8 @@ public:
     }
 
     void load() {
-        on_loop([&] {
-            lib_->start_move(library::MoveRequest{.source = cfg_.addresses.slot, .destination = cfg_.addresses.drive},
-                             nullptr);
-        });
-        for (int i = 0; i < 500; ++i) {
-            if (exec(fixtures::test_unit_ready()).status == scsi::Status::Good) return;
-            std::this_thread::sleep_for(10ms);
-        }
-        FAIL() << "drive0 did not become ready";
+        load_and_wait(0, [&] { return exec(fixtures::test_unit_ready()).status == scsi::Status::Good; });
     }
-
-private:
-    config::LibraryConfig cfg_;
-    EventLoop loop_;
-    std::unique_ptr<library::Library> lib_;
-    uint64_t tag_ = 0;
 };
 
 // Flips the first byte of every GOOD READ's data-in, as the fault plan's corrupt action does.

@@ -2,8 +2,7 @@
 // thread. Two drives stream at once; data, positions and sense come out as on the inline path.
 #include <future>
 
-#include "core/event_loop.h"
-#include "test_ssc_support.h"
+#include "loop_library_rig.h"
 
 using namespace vtl;
 using namespace vtl::ssctest;
@@ -11,41 +10,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-class LoopRig {
+class LoopRig : public LoopLibraryRig {
 public:
-    explicit LoopRig(uint32_t drives) {
-        auto cfg = config::library_defaults("th");
-        cfg.slots = 10;
-        cfg.timings = DriveRig::zero_timings();
-        for (uint32_t i = 0; i < drives; ++i) {
-            config::DriveConfig d;
-            d.name = fmt::format("drive{}", i);
-            d.serial = fmt::format("10130000{:02}", i);
-            cfg.drives.push_back(d);
-            cfg.cartridges.push_back(config::CartridgeConfig{.barcode = fmt::format("THR00{}L8", i),
-                                                             .slot = i + 1,
-                                                             .type = config::MediaType::Data,
-                                                             .generation = 8,
-                                                             .capacity = 256u << 20});
-        }
-        cfg_ = cfg;
-        loop_.start();
-        on_loop([&] { lib_ = std::make_unique<library::Library>(cfg_, loop_); });
-    }
-    ~LoopRig() {
-        on_loop([&] { lib_.reset(); });
-        loop_.stop();
-    }
-
-    template <typename F>
-    void on_loop(F f) {
-        std::promise<void> done;
-        loop_.post([&] {
-            f();
-            done.set_value();
-        });
-        done.get_future().get();
-    }
+    explicit LoopRig(uint32_t drives) : LoopLibraryRig("th", drives, "THR00", 256u << 20) {}
 
     Response send(const std::string& device, Bytes cdb, uint32_t in = 0, Bytes out = {}) {
         auto promise = std::make_shared<std::promise<Response>>();
@@ -73,25 +40,9 @@ public:
     }
 
     void load(uint32_t drive) {
-        on_loop([&] {
-            lib_->start_move(library::MoveRequest{.source = uint16_t(cfg_.addresses.slot + drive),
-                                                  .destination = uint16_t(cfg_.addresses.drive + drive)},
-                             nullptr);
-        });
         const std::string name = fmt::format("drive{}", drive);
-        for (int i = 0; i < 500; ++i) {
-            // 29/00 first, 28/00 once loaded, then GOOD.
-            if (send(name, fixtures::test_unit_ready()).status == scsi::Status::Good) return;
-            std::this_thread::sleep_for(10ms);
-        }
-        FAIL() << name << " did not become ready";
+        load_and_wait(drive, [&] { return send(name, fixtures::test_unit_ready()).status == scsi::Status::Good; });
     }
-
-private:
-    config::LibraryConfig cfg_;
-    EventLoop loop_;
-    std::unique_ptr<library::Library> lib_;
-    uint64_t tag_ = 0;
 };
 
 }  // namespace
