@@ -46,7 +46,6 @@ ModePage data_compression() {
 }
 
 constexpr size_t kActivePartition = 3;
-constexpr size_t kConfigFlags = 8;
 constexpr size_t kEodFlags = 10;
 constexpr size_t kSelectCompression = 14;
 
