@@ -24,21 +24,7 @@ step "modules"
 load_lio_modules
 rm -rf "/tmp/vtl-state/$LIB"
 
-step "start $VTLD --config ${CONFIG#"$VTL_REPO"/}"
-"$VTLD" --state-dir /tmp/vtl-state --log-level info --config "$CONFIG" >"$TEST_OUT/vtld.log" 2>&1 &
-VTLD_PID=$!
-sleep 1
-kill -0 "$VTLD_PID" 2>/dev/null || { cat "$TEST_OUT/vtld.log"; fail "vtld exited at start"; }
-trap '"$LIO" down --all -q 2>/dev/null || true; kill -TERM "$VTLD_PID" 2>/dev/null || true' EXIT
-
-step "scripts/lio up --config (tcm_loop)"
-expect "lio up" "$LIO" up --vtld "$VTLD" --config "$CONFIG" --handler-wait 60
-lsscsi -g | tee "$TEST_OUT/lsscsi.txt"
-CSG=$(expect "changer sg node" "$LIO" dev "$LIB/changer" sg)
-DSG=$(expect "drive0 sg node" "$LIO" dev "$LIB/drive0" sg)
-NST=$(expect "drive0 nst node" "$LIO" dev "$LIB/drive0" nst)
-echo "changer $CSG; drive0 $DSG $NST"
-unit_ready "$CSG"
+loop_library_up
 
 step "mtx load $SLOT 0"
 expect "mtx load" mtx -f "$CSG" load "$SLOT" 0

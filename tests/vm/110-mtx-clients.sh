@@ -22,6 +22,24 @@ expect_line() {
 }
 # pad WIDTH TEXT: TEXT padded with blanks to WIDTH (INQUIRY's fixed-width fields).
 pad() { printf "%-$1s" "$2"; }
+# client_says TOOL SG FILE [DEVICE TYPE] -- LINE...: `TOOL -f SG` (tapeinfo or loaderinfo, its
+# output kept in $TEST_OUT/FILE) prints every LINE; with DEVICE, also "Product Type: TYPE" and
+# the vendor and product vtld gives DEVICE.
+client_says() {
+    local tool=$1 sg=$2 file=$3 out line lines=()
+    shift 3
+    if [[ $1 != -- ]]; then
+        lines=("Product Type: $2" "Vendor ID: '$(pad 8 "$(ident "$1" vendor)")'"
+            "Product ID: '$(pad 16 "$(ident "$1" product)")'")
+        shift 2
+    fi
+    shift # --
+    out=$(expect "$tool $sg" "$tool" -f "$sg")
+    echo "$out" >"$TEST_OUT/$file"
+    for line in "${lines[@]}" "$@"; do
+        expect_line "$tool" "$out" "$line"
+    done
+}
 
 require_vtld_tcmu
 step "modules"
@@ -43,54 +61,29 @@ DSG=$(expect "drive0 sg" "$LIO" dev "$LIB_NAME/drive0" sg)
 unit_ready "$CSG"
 
 step "tapeinfo and loaderinfo on the changer ($CSG)"
-out=$(expect "tapeinfo changer" tapeinfo -f "$CSG")
-echo "$out" >"$TEST_OUT/tapeinfo-changer.txt"
-expect_line tapeinfo "$out" "Product Type: Medium Changer"
-expect_line tapeinfo "$out" "Vendor ID: '$(pad 8 "$(ident changer vendor)")'"
-expect_line tapeinfo "$out" "Product ID: '$(pad 16 "$(ident changer product)")'"
-expect_line tapeinfo "$out" "SerialNumber: '$(ident changer serial)'"
-expect_line tapeinfo "$out" "Attached Changer API: No"
-expect_line tapeinfo "$out" "Ready: yes"
-out=$(expect "loaderinfo changer" loaderinfo -f "$CSG")
-echo "$out" >"$TEST_OUT/loaderinfo-changer.txt"
-expect_line loaderinfo "$out" "Product Type: Medium Changer"
-expect_line loaderinfo "$out" "Vendor ID: '$(pad 8 "$(ident changer vendor)")'"
-expect_line loaderinfo "$out" "Product ID: '$(pad 16 "$(ident changer product)")'"
-expect_line loaderinfo "$out" "EAAP: Yes"
-expect_line loaderinfo "$out" "Number of Medium Transport Elements: $N_MT"
-expect_line loaderinfo "$out" "Number of Storage Elements: $N_SLOTS"
-expect_line loaderinfo "$out" "Number of Import/Export Elements: $N_IE"
-expect_line loaderinfo "$out" "Number of Data Transfer Elements: $N_DRIVES"
-expect_line loaderinfo "$out" "Transport Geometry Descriptor Page: Yes"
-expect_line loaderinfo "$out" "Invertable: No"
-expect_line loaderinfo "$out" "Device Configuration Page: Yes"
+client_says tapeinfo "$CSG" tapeinfo-changer.txt changer "Medium Changer" -- \
+    "SerialNumber: '$(ident changer serial)'" "Attached Changer API: No" "Ready: yes"
 # Device capabilities page 1Fh: every element type stores, every move and exchange is allowed.
-expect_line loaderinfo "$out" "Storage: Data Transfer, Import/Export, Storage"
+caps=("Storage: Data Transfer, Import/Export, Storage")
 for t in Storage Import/Export "Data Transfer"; do
-    expect_line loaderinfo "$out" "Transfer $t: ->Data Transfer, ->Import/Export, ->Storage"
-    expect_line loaderinfo "$out" "Exchange $t: <>Data Transfer, <>Import/Export, <>Storage"
+    caps+=("Transfer $t: ->Data Transfer, ->Import/Export, ->Storage"
+        "Exchange $t: <>Data Transfer, <>Import/Export, <>Storage")
 done
+client_says loaderinfo "$CSG" loaderinfo-changer.txt changer "Medium Changer" -- "EAAP: Yes" \
+    "Number of Medium Transport Elements: $N_MT" "Number of Storage Elements: $N_SLOTS" \
+    "Number of Import/Export Elements: $N_IE" "Number of Data Transfer Elements: $N_DRIVES" \
+    "Transport Geometry Descriptor Page: Yes" "Invertable: No" "Device Configuration Page: Yes" \
+    "${caps[@]}"
 
 step "tapeinfo and loaderinfo on drive0 ($DSG), empty"
 for _ in 1 2 3; do sg_turs "$DSG" >/dev/null 2>&1 || true; done # the power-on unit attentions
-out=$(expect "tapeinfo drive0" tapeinfo -f "$DSG")
-echo "$out" >"$TEST_OUT/tapeinfo-drive-empty.txt"
-expect_line tapeinfo "$out" "Product Type: Tape Drive"
-expect_line tapeinfo "$out" "Vendor ID: '$(pad 8 "$(ident drive0 vendor)")'"
-expect_line tapeinfo "$out" "Product ID: '$(pad 16 "$(ident drive0 product)")'"
-expect_line tapeinfo "$out" "SerialNumber: '$(ident drive0 serial)'"
-expect_line tapeinfo "$out" "Ready: no"
+client_says tapeinfo "$DSG" tapeinfo-drive-empty.txt drive0 "Tape Drive" -- \
+    "SerialNumber: '$(ident drive0 serial)'" "Ready: no"
 # loaderinfo asks any device for MODE SENSE page 1Dh; a drive's 1Dh is SSC's medium
 # configuration page, which loaderinfo decodes as if it were an element address assignment:
 # it finds no storage, I/E or data transfer elements.
-out=$(expect "loaderinfo drive0" loaderinfo -f "$DSG")
-echo "$out" >"$TEST_OUT/loaderinfo-drive.txt"
-expect_line loaderinfo "$out" "Product Type: Tape Drive"
-expect_line loaderinfo "$out" "Vendor ID: '$(pad 8 "$(ident drive0 vendor)")'"
-expect_line loaderinfo "$out" "Product ID: '$(pad 16 "$(ident drive0 product)")'"
-expect_line loaderinfo "$out" "Number of Storage Elements: 0"
-expect_line loaderinfo "$out" "Number of Data Transfer Elements: 0"
-expect_line loaderinfo "$out" "Transport Geometry Descriptor Page: No"
+client_says loaderinfo "$DSG" loaderinfo-drive.txt drive0 "Tape Drive" -- "Number of Storage Elements: 0" \
+    "Number of Data Transfer Elements: 0" "Transport Geometry Descriptor Page: No"
 
 step "mtx first 0: slot 1 into drive 0"
 mtx_status "$CSG"
@@ -105,20 +98,12 @@ expect_model "after mtx first 0"
 
 step "tapeinfo on drive0 with CLI001L8 loaded"
 unit_ready "$DSG" 30
-out=$(expect "tapeinfo drive0" tapeinfo -f "$DSG")
-echo "$out" >"$TEST_OUT/tapeinfo-drive-loaded.txt"
-expect_line tapeinfo "$out" "Ready: yes"
-expect_line tapeinfo "$out" "BOP: yes"
-expect_line tapeinfo "$out" "Block Position: 0"
-expect_line tapeinfo "$out" "MinBlock: 1"
-expect_line tapeinfo "$out" "MaxBlock: 8388608"
-expect_line tapeinfo "$out" "Density Code: 0x5e" # LTO-8
-expect_line tapeinfo "$out" "BlockSize: 0"
-expect_line tapeinfo "$out" "DataCompEnabled: yes"
-expect_line tapeinfo "$out" "ActivePartition: 0"
-# Tape capacity log page 31h counts MiB; tapeinfo labels the raw figures "Kbytes".
-expect_line tapeinfo "$out" "Partition 0 Size in Kbytes: $CAPACITY_MIB"
-expect_line tapeinfo "$out" "Partition 0 Remaining Kbytes: $CAPACITY_MIB"
+# Density code 0x5e: LTO-8. Tape capacity log page 31h counts MiB; tapeinfo labels the raw
+# figures "Kbytes".
+client_says tapeinfo "$DSG" tapeinfo-drive-loaded.txt -- "Ready: yes" "BOP: yes" "Block Position: 0" \
+    "MinBlock: 1" "MaxBlock: 8388608" "Density Code: 0x5e" "BlockSize: 0" "DataCompEnabled: yes" \
+    "ActivePartition: 0" "Partition 0 Size in Kbytes: $CAPACITY_MIB" \
+    "Partition 0 Remaining Kbytes: $CAPACITY_MIB"
 
 step "mtx next 0 (1 back to slot 1, 2 in), next 0 (3 in), previous 0 (2 in again)"
 mtx_do "$CSG" next 0

@@ -12,17 +12,7 @@ before=$(lio_snapshot)
 
 step "start $VTLD, scripts/lio up --fabric iscsi"
 start_vtld
-iqn=""
-cleanup() {
-    [[ -n $iqn ]] && iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout >/dev/null 2>&1
-    stop_iscsid
-    "$LIO" down --all -q 2>/dev/null || true
-    kill -TERM "$VTLD_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-expect "lio up" "$LIO" up --vtld "$VTLD" --fabric iscsi --handler-wait 60
-iqn=$(awk '$1 == "iscsi" {print $3}' /run/vtl-lio/lib0.state)
-iqn=${iqn##*/}
+iscsi_library_up lib0
 read_identities
 
 step "iscsid, discovery, login"
@@ -43,15 +33,5 @@ done
 step "sg_turs on an empty drive"
 check_not_ready "$drive_sg"
 
-step "logout, down, SIGTERM vtld"
-expect "logout" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout
-stop_iscsid
-expect "lio down" "$LIO" down
-trap - EXIT
-stop_vtld
-after=$(lio_snapshot)
-if [[ $before != "$after" ]]; then
-    diff <(echo "$before") <(echo "$after") || true
-    fail "configfs differs after down"
-fi
-echo "configfs is as before"
+iscsi_library_down
+configfs_as_before "$before"

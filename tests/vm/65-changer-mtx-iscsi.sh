@@ -17,18 +17,7 @@ before=$(lio_snapshot)
 
 step "start $VTLD --config ${CONFIG#"$VTL_REPO"/}, scripts/lio up --fabric iscsi"
 start_vtld --config "$CONFIG"
-iqn=""
-cleanup() {
-    [[ -n $iqn ]] && iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout >/dev/null 2>&1
-    stop_iscsid
-    "$LIO" down --all -q 2>/dev/null || true
-    kill -TERM "$VTLD_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-expect "lio up" "$LIO" up --vtld "$VTLD" --config "$CONFIG" --fabric iscsi --handler-wait 60
-iqn=$(awk '$1 == "iscsi" {print $3}' "/run/vtl-lio/$LIB_NAME.state")
-iqn=${iqn##*/}
-echo "target $iqn"
+iscsi_library_up "$LIB_NAME" --config "$CONFIG"
 
 step "iscsid, discovery, login"
 iscsi_login "$iqn" $((1 + N_DRIVES))
@@ -46,15 +35,5 @@ echo "changer (LUN 0): $sg $sch; drive0 (LUN 1): $dsg"
 
 changer_mtx_suite "$sg" "$sch" "$dsg"
 
-step "logout, down, SIGTERM vtld"
-expect "logout" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout
-stop_iscsid
-expect "lio down" "$LIO" down
-trap - EXIT
-stop_vtld
-after=$(lio_snapshot)
-if [[ $before != "$after" ]]; then
-    diff <(echo "$before") <(echo "$after") || true
-    fail "configfs differs after down"
-fi
-echo "configfs is as before"
+iscsi_library_down
+configfs_as_before "$before"

@@ -17,18 +17,7 @@ tape_setup_work
 
 step "start $VTLD --config ${TAPE_CONFIG#"$VTL_REPO"/}, scripts/lio up --fabric iscsi"
 start_vtld --config "$TAPE_CONFIG"
-iqn=""
-cleanup() {
-    [[ -n $iqn ]] && iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout >/dev/null 2>&1
-    stop_iscsid
-    "$LIO" down --all -q 2>/dev/null || true
-    kill -TERM "$VTLD_PID" 2>/dev/null || true
-}
-trap cleanup EXIT
-expect "lio up" "$LIO" up --vtld "$VTLD" --config "$TAPE_CONFIG" --fabric iscsi --handler-wait 60
-iqn=$(awk '$1 == "iscsi" {print $3}' "/run/vtl-lio/$TAPE_LIB.state")
-iqn=${iqn##*/}
-[[ -n $iqn ]] || fail "no iSCSI target in /run/vtl-lio/$TAPE_LIB.state"
+iscsi_library_up "$TAPE_LIB" --config "$TAPE_CONFIG"
 
 step "iscsid, discovery, login to $iqn"
 iscsi_login "$iqn" 3 # the changer and two drives
@@ -36,17 +25,6 @@ iscsi_login "$iqn" 3 # the changer and two drives
 lun_sg() { grep -E "^\[[0-9]+:[0-9]+:[0-9]+:$1\] .*$iqn" "$TEST_OUT/lsscsi.txt" | grep -o '/dev/sg[0-9]*'; }
 CSG=$(lun_sg 0) || fail "no changer at LUN 0"
 DSG=$(lun_sg 1) || fail "no drive at LUN 1"
-nst_of_sg() {
-    local d n
-    for _ in $(seq 100); do
-        for d in "/sys/class/scsi_generic/${1##*/}/device/scsi_tape/"nst*; do
-            n=${d##*/}
-            [[ $n =~ ^nst[0-9]+$ && -c /dev/$n ]] && { echo "/dev/$n"; return 0; }
-        done
-        sleep 0.2
-    done
-    return 1
-}
 NST=$(nst_of_sg "$DSG") || fail "st did not bind to $DSG (no scsi_tape/nstN)"
 echo "changer $CSG; drive0 $DSG $NST"
 
@@ -58,11 +36,5 @@ tape_fixed_suite $((64 * KiB)) $((1 * MiB))
 tape_short_read_suite "$DSG"
 tape_finish "$CSG"
 
-step "logout, down, SIGTERM vtld"
-expect "logout" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout
-iqn=""
-stop_iscsid
-expect "lio down" "$LIO" down
-trap - EXIT
-stop_vtld
+iscsi_library_down
 echo "85-tape-iscsi passed in $((SECONDS - T0)) s"

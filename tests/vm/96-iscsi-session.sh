@@ -31,29 +31,19 @@ ifail_up() {
     tape_setup_work
     step "start $VTLD --config ${TAPE_CONFIG#"$VTL_REPO"/}, scripts/lio up --fabric iscsi"
     start_vtld --config "$TAPE_CONFIG"
+    iscsi_library_up "$TAPE_LIB" --config "$TAPE_CONFIG"
+    IQN=$iqn # lib.bash's iscsi_cleanup and iscsi_library_down log out from $iqn
     trap ifail_cleanup EXIT
-    expect "lio up" "$LIO" up --vtld "$VTLD" --config "$TAPE_CONFIG" --fabric iscsi --handler-wait 60
-    IQN=$(awk '$1 == "iscsi" {print $3}' "/run/vtl-lio/$TAPE_LIB.state")
-    IQN=${IQN##*/}
-    [[ -n $IQN ]] || fail "no iSCSI target in /run/vtl-lio/$TAPE_LIB.state"
 }
 ifail_cleanup() {
     unblock_portal 2>/dev/null || true
     tc qdisc del dev lo root 2>/dev/null || true
-    [[ -n $IQN ]] && iscsiadm -m node -T "$IQN" -p 127.0.0.1 --logout >/dev/null 2>&1
-    stop_iscsid
-    "$LIO" down --all -q 2>/dev/null || true
-    kill -TERM "$VTLD_PID" 2>/dev/null || true
+    iscsi_cleanup
 }
 # ifail_down: logout, iscsid, lio down, SIGTERM vtld; all must succeed.
 ifail_down() {
-    step "logout, down, SIGTERM vtld"
-    expect "logout" iscsiadm -m node -T "$IQN" -p 127.0.0.1 --logout
+    iscsi_library_down
     IQN=""
-    stop_iscsid
-    expect "lio down" "$LIO" down
-    trap - EXIT
-    stop_vtld
 }
 # ifail_login [NAME=VALUE...]: node settings, login, the two LUNs (changer, drive); sets CSG DSG
 # NST and SESS (the session's sysfs directory).
@@ -72,17 +62,6 @@ ifail_login() {
     echo "session ${SESS##*/}; changer $CSG; drive0 $DSG $NST"
 }
 lun_sg() { grep -E "^\[[0-9]+:[0-9]+:[0-9]+:$1\] .*$IQN" "$TEST_OUT/lsscsi.txt" | grep -o '/dev/sg[0-9]*'; }
-nst_of_sg() {
-    local d n
-    for _ in $(seq 100); do
-        for d in "/sys/class/scsi_generic/${1##*/}/device/scsi_tape/"nst*; do
-            n=${d##*/}
-            [[ $n =~ ^nst[0-9]+$ && -c /dev/$n ]] && { echo "/dev/$n"; return 0; }
-        done
-        sleep 0.2
-    done
-    return 1
-}
 # conn_timeouts: what the kernel was given (recovery_tmo = replacement_timeout; recv_tmo and
 # ping_tmo = noop-out interval and timeout); they must be this test's values.
 conn_timeouts() {

@@ -619,3 +619,80 @@ iscsi_login() {
     done
     lsscsi -t -g | tee "$TEST_OUT/lsscsi.txt"
 }
+
+# loop_library_up: vtld serving $CONFIG (log level info: the clients send tens of thousands of
+# commands) and scripts/lio up over tcm_loop, with an EXIT trap that takes both down; sets
+# VTLD_PID, and CSG, DSG and NST of library $LIB's changer and drive0 (102-amanda, bacula.bash).
+loop_library_up() {
+    step "start $VTLD --config ${CONFIG#"$VTL_REPO"/}"
+    "$VTLD" --state-dir /tmp/vtl-state --log-level info --config "$CONFIG" >"$TEST_OUT/vtld.log" 2>&1 &
+    VTLD_PID=$!
+    sleep 1
+    kill -0 "$VTLD_PID" 2>/dev/null || { cat "$TEST_OUT/vtld.log"; fail "vtld exited at start"; }
+    trap '"$LIO" down --all -q 2>/dev/null || true; kill -TERM "$VTLD_PID" 2>/dev/null || true' EXIT
+
+    step "scripts/lio up --config (tcm_loop)"
+    expect "lio up" "$LIO" up --vtld "$VTLD" --config "$CONFIG" --handler-wait 60
+    lsscsi -g | tee "$TEST_OUT/lsscsi.txt"
+    CSG=$(expect "changer sg node" "$LIO" dev "$LIB/changer" sg)
+    DSG=$(expect "drive0 sg node" "$LIO" dev "$LIB/drive0" sg)
+    NST=$(expect "drive0 nst node" "$LIO" dev "$LIB/drive0" nst)
+    echo "changer $CSG; drive0 $DSG $NST"
+    unit_ready "$CSG"
+}
+
+# iscsi_library_up LIB [ARGS...]: `scripts/lio up --vtld $VTLD ARGS... --fabric iscsi` for the
+# running vtld; sets iqn to library LIB's target and the EXIT trap iscsi_cleanup (55-vtld-iscsi,
+# 65-changer-mtx-iscsi, 85-tape-iscsi). iscsi_library_down is the clean way back.
+iscsi_library_up() {
+    local lib=$1
+    shift
+    iqn=""
+    trap iscsi_cleanup EXIT
+    expect "lio up" "$LIO" up --vtld "$VTLD" "$@" --fabric iscsi --handler-wait 60
+    iqn=$(awk '$1 == "iscsi" {print $3}' "/run/vtl-lio/$lib.state")
+    iqn=${iqn##*/}
+    [[ -n $iqn ]] || fail "no iSCSI target in /run/vtl-lio/$lib.state"
+    echo "target $iqn"
+}
+# iscsi_cleanup: on a failure, logout from $iqn, stop iscsid, everything down, SIGTERM vtld.
+iscsi_cleanup() {
+    [[ -n $iqn ]] && iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout >/dev/null 2>&1
+    stop_iscsid
+    "$LIO" down --all -q 2>/dev/null || true
+    kill -TERM "$VTLD_PID" 2>/dev/null || true
+}
+# iscsi_library_down: logout from $iqn, stop iscsid, scripts/lio down, and vtld must stop cleanly.
+iscsi_library_down() {
+    step "logout, down, SIGTERM vtld"
+    expect "logout" iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout
+    iqn=""
+    stop_iscsid
+    expect "lio down" "$LIO" down
+    trap - EXIT
+    stop_vtld
+}
+# configfs_as_before BEFORE: lio_snapshot is BEFORE again (taken before vtld started).
+configfs_as_before() {
+    local after
+    after=$(lio_snapshot)
+    if [[ $1 != "$after" ]]; then
+        diff <(echo "$1") <(echo "$after") || true
+        fail "configfs differs after down"
+    fi
+    echo "configfs is as before"
+}
+
+# nst_of_sg SG: the st driver's /dev/nstN for the tape at sg node SG, once st has bound it
+# (within 20 s; 85-tape-iscsi, 96-iscsi-session).
+nst_of_sg() {
+    local d n
+    for _ in $(seq 100); do
+        for d in "/sys/class/scsi_generic/${1##*/}/device/scsi_tape/"nst*; do
+            n=${d##*/}
+            [[ $n =~ ^nst[0-9]+$ && -c /dev/$n ]] && { echo "/dev/$n"; return 0; }
+        done
+        sleep 0.2
+    done
+    return 1
+}
