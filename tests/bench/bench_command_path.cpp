@@ -62,15 +62,7 @@ void keep_best(const std::string& name, double value) {
 }
 
 const std::vector<uint8_t>& random_data() {
-    static const std::vector<uint8_t> data = [] {
-        std::vector<uint8_t> d(256 * 1024);
-        std::mt19937_64 rng(7);
-        for (size_t i = 0; i < d.size(); i += 8) {
-            const uint64_t v = rng();
-            std::memcpy(&d[i], &v, 8);
-        }
-        return d;
-    }();
+    static const std::vector<uint8_t> data = vtl::bench::random_bytes(256 * 1024, 7);
     return data;
 }
 

@@ -6,11 +6,26 @@
 #include <stdlib.h>
 
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <functional>
+#include <random>
 #include <string>
+#include <vector>
 
 namespace vtl::bench {
+
+// `size` (a multiple of 8) bytes from a generator seeded with `seed`: the same incompressible
+// data on every run.
+inline std::vector<uint8_t> random_bytes(size_t size, uint64_t seed) {
+    std::vector<uint8_t> d(size);
+    std::mt19937_64 rng(seed);
+    for (size_t i = 0; i + 8 <= d.size(); i += 8) {
+        const uint64_t v = rng();
+        std::memcpy(&d[i], &v, 8);
+    }
+    return d;
+}
 
 // `bytes` becomes VTL_BENCH_MB MiB when it is set, rounded down to a multiple of `unit`.
 inline void bench_bytes_from_env(uint64_t& bytes, uint64_t unit) {

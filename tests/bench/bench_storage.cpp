@@ -48,15 +48,7 @@ void keep_best(const std::string& name, double value) {
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 const std::vector<uint8_t>& block_data() {
-    static const std::vector<uint8_t> data = [] {
-        std::vector<uint8_t> d(kBlock);
-        std::mt19937_64 rng(1);
-        for (size_t i = 0; i < d.size(); i += 8) {
-            const uint64_t v = rng();
-            std::memcpy(&d[i], &v, 8);
-        }
-        return d;
-    }();
+    static const std::vector<uint8_t> data = vtl::bench::random_bytes(kBlock, 1);
     return data;
 }
 

@@ -71,15 +71,7 @@ double cpu_seconds() {
 }
 
 const std::vector<uint8_t>& block_data() {
-    static const std::vector<uint8_t> data = [] {
-        std::vector<uint8_t> d(kBlock);
-        std::mt19937_64 rng(1);
-        for (size_t i = 0; i < d.size(); i += 8) {
-            const uint64_t v = rng();
-            std::memcpy(&d[i], &v, 8);
-        }
-        return d;
-    }();
+    static const std::vector<uint8_t> data = vtl::bench::random_bytes(kBlock, 1);
     return data;
 }
 
