@@ -147,6 +147,27 @@ for s in "$CSG" "$DSG" "$BSG" "$DSG1"; do for _ in 1 2 3; do sg_turs "$s" >/dev/
 # The midlayer's error-recovery messages (SCSI_LOG_ERROR_RECOVERY at level 3) show each step.
 echo 4 >/proc/sys/dev/scsi/logging_level
 
+# held_in_background OUT CMD...: for the fault just added, sets rule (its id), m (a vtld log
+# mark) and t (the start, in us) and empties the kernel log, then runs CMD in the background with
+# its output and "exit RC after N ms" in OUT; HELD_PID is its pid (also in BG). With KMARK set,
+# that text goes into the kernel log when CMD returns.
+held_in_background() {
+    local out=$1
+    shift
+    rule=$FAULT_ID
+    m=$(mark)
+    dmesg -c >/dev/null
+    t=${EPOCHREALTIME/./}
+    (
+        rc=0
+        "$@" >"$out" 2>&1 || rc=$?
+        [[ -n ${KMARK:-} ]] && kmark "$KMARK"
+        echo "exit $rc after $(ms_since "$t") ms" >>"$out"
+    ) &
+    HELD_PID=$!
+    BG+=("$HELD_PID")
+}
+
 # ---------------------------------------------------------------------------------------------
 step "1. tcm_loop, vtld answers: mtx load 1 0; one record; mt sttimeout 4; READ(6) hangs"
 mtx_do "$CSG" load 1 0
@@ -158,16 +179,8 @@ expect "mt sttimeout 4" mt -f "$NST" sttimeout 4 >/dev/null
 echo "drive0 timeout: $old_timeout s -> $(<"$timeout_file") s (sysfs, after mt sttimeout 4)"
 [[ $(<"$timeout_file") == 4 ]] || fail "mt sttimeout 4 did not set the device's timeout"
 fault_add '{"device":"esc/drive0","command":"READ(6)","action":"hang","count":1}'
-rule=$FAULT_ID
-m=$(mark)
-dmesg -c >/dev/null
-t=${EPOCHREALTIME/./}
-(
-    rc=0
-    dd if="$NST" of="$WORK/out" bs="$REC" count=1 >"$WORK/dd.out" 2>&1 || rc=$?
-    echo "exit $rc after $(ms_since "$t") ms" >>"$WORK/dd.out"
-) &
-dd_pid=$! BG+=("$dd_pid")
+held_in_background "$WORK/dd.out" dd if="$NST" of="$WORK/out" bs="$REC" count=1
+dd_pid=$HELD_PID
 wait_for 5 "vtld holds the READ" held_tag "$rule"
 tag=$(held_tag "$rule")
 echo "vtld holds READ(6) $tag; meanwhile:"
@@ -222,16 +235,8 @@ echo "drive0: running"
 step "2. tcm_loop, vtld ignores TMFs: REPORT DENSITY SUPPORT hangs; sg_raw -t 2"
 RDS_CDB=(44 00 00 00 00 00 00 00 40 00) # nothing else in this test sends it
 fault_add '{"device":"esc/drive0","command":"REPORT DENSITY SUPPORT","action":"hang","ignore_aborts":true,"count":1}'
-rule=$FAULT_ID
-m=$(mark)
-dmesg -c >/dev/null
-t=${EPOCHREALTIME/./}
-(
-    rc=0
-    sg_raw -v -t 2 -r 64 "$DSG" "${RDS_CDB[@]}" >"$WORK/rds.out" 2>&1 || rc=$?
-    echo "exit $rc after $(ms_since "$t") ms" >>"$WORK/rds.out"
-) &
-rds=$! BG+=("$rds")
+held_in_background "$WORK/rds.out" sg_raw -v -t 2 -r 64 "$DSG" "${RDS_CDB[@]}"
+rds=$HELD_PID
 wait_for 5 "vtld holds REPORT DENSITY SUPPORT" held_tag "$rule"
 tag=$(held_tag "$rule")
 ignored() { since "$m" | grep -qF "[esc/drive0] tag=$tag abort ignored"; }
@@ -317,17 +322,9 @@ echo "states: $(states)"
 
 step "3. iSCSI, vtld ignores TMFs: REPORT DENSITY SUPPORT hangs on drive0; sg_raw -t $CMD_TMO"
 fault_add '{"device":"esc/drive0","command":"REPORT DENSITY SUPPORT","action":"hang","ignore_aborts":true,"count":1}'
-rule=$FAULT_ID
-m=$(mark)
-dmesg -c >/dev/null
-t=${EPOCHREALTIME/./}
-(
-    rc=0
-    sg_raw -v -t "$CMD_TMO" -r 64 "$IDSG" "${RDS_CDB[@]}" >"$WORK/irds.out" 2>&1 || rc=$?
-    kmark "the hung command returned"
-    echo "exit $rc after $(ms_since "$t") ms" >>"$WORK/irds.out"
-) &
-irds=$! BG+=("$irds")
+KMARK="the hung command returned" held_in_background "$WORK/irds.out" \
+    sg_raw -v -t "$CMD_TMO" -r 64 "$IDSG" "${RDS_CDB[@]}"
+irds=$HELD_PID
 wait_for 5 "vtld holds REPORT DENSITY SUPPORT" held_tag "$rule"
 tag=$(held_tag "$rule")
 # Each change of the states, with the time since the command was sent; a TEST UNIT READY to drive1
