@@ -16,6 +16,9 @@ namespace vtl::storage {
 namespace {
 
 constexpr size_t kChunk = 1u << 20;  // bound on the scratch used to check a record's unread tail
+// Records from this size on are read through the mapping; below it one pread costs less than
+// the CRC pass it would save.
+constexpr size_t kMappedReadMinimum = 64 * 1024;
 constexpr size_t kFenceFileLimit = 64 * 1024;
 
 std::shared_ptr<spdlog::logger> storage_logger() {
@@ -417,9 +420,19 @@ Result<ReadResult> Cartridge::read_next(std::span<uint8_t> buffer) {
         return fail(make_error(Errc::FormatCorrupted, "{} offset {}: object {}: file ends after {} of its {} bytes",
                                name, data_at, cursor_.object, got, h.stored));
     };
-    if (!h.compressed() && copied == h.length) {
-        // The common case: straight into the caller's buffer, no copy.
-        iovec iov[2] = {{buffer.data(), copied}, {next, prefetch ? kRecordHeaderSize : 0}};
+    const size_t next_size = prefetch ? kRecordHeaderSize : 0;
+    MappedReader& mapped = part.mapped_records();
+    if (options_.mapped_reads && !h.compressed() && copied == h.length && copied >= kMappedReadMinimum &&
+        mapped.prepare(data_at, copied + next_size) && mapped.resident(data_at, copied + next_size)) {
+        // A large record in the page cache: to the caller's buffer in one pass that checks the
+        // CRC as it copies.
+        auto read = mapped.read(data_at, buffer.first(copied), {next, next_size}, name);
+        if (!read.ok()) return fail(read.error());
+        crc = *read;
+        have_next = prefetch;
+    } else if (!h.compressed() && copied == h.length) {
+        // Straight into the caller's buffer, the next header in the same system call.
+        iovec iov[2] = {{buffer.data(), copied}, {next, next_size}};
         auto got = readv_some(fd, iov, 2, data_at, name);
         if (!got.ok()) return got.error();
         if (*got < h.stored) return short_file(*got);
@@ -433,7 +446,7 @@ Result<ReadResult> Cartridge::read_next(std::span<uint8_t> buffer) {
         crc = *rest;
     } else {
         scratch_.resize(h.stored);
-        iovec iov[2] = {{scratch_.data(), h.stored}, {next, prefetch ? kRecordHeaderSize : 0}};
+        iovec iov[2] = {{scratch_.data(), h.stored}, {next, next_size}};
         auto got = readv_some(fd, iov, 2, data_at, name);
         if (!got.ok()) return got.error();
         if (*got < h.stored) return short_file(*got);

@@ -115,6 +115,7 @@ struct CartridgeOptions {
     uint64_t auto_sync_bytes = 256u << 20;  // sync after this much unsynced data, like a drive's buffer
     int compression_level = 1;
     bool sync_on_close = true;           // a drive flushes its buffer on unload
+    bool mapped_reads = true;            // large cached records through MappedReader; false: pread only
     // Tests only: called at named points of the write and sync paths (to kill the process there).
     std::function<void(std::string_view)> crash_point;
 };

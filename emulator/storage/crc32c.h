@@ -17,6 +17,10 @@ inline uint32_t crc32c(std::span<const uint8_t> data, uint32_t previous = 0) {
     return crc32c(data.data(), data.size(), previous);
 }
 
+// Copies `size` bytes from `src` to `dst` (not overlapping) and returns their CRC32C, reading
+// each byte once where the CPU can fold (a record read from a mapping is checked as it is copied).
+uint32_t crc32c_copy(void* dst, const void* src, size_t size, uint32_t previous = 0);
+
 // The portable implementation, exposed so tests can compare it with the dispatched one.
 uint32_t crc32c_portable(const void* data, size_t size, uint32_t previous = 0);
 // The crc32-instruction path without folding (tables without SSE4.2), so tests cover it on

@@ -60,6 +60,7 @@ Result<std::unique_ptr<Partition>> Partition::open(int dir, uint8_t number, cons
         if (!size.ok()) return size.error();
         sizes[i] = *size;
     }
+    p->mapped_ = std::make_unique<MappedReader>(p->records_.get());
     const uint64_t needed[3] = {synced.bytes, synced.objects * kIndexEntrySize, synced.filemarks * kMarkEntrySize};
     for (int i = 0; i < 3; ++i) {
         if (sizes[i] < needed[i]) {
@@ -395,6 +396,7 @@ PartitionRecord Partition::record_for_cut(uint64_t object, uint64_t offset) cons
 
 Result<void> Partition::cut(uint64_t object, uint64_t offset) {
     crash_point("cut:before-truncate");
+    mapped_->reset();
     VTL_TRY(truncate_file(records_.get(), offset, records_name_));
     ++epoch_;
     stale_tail_ = false;

@@ -14,6 +14,7 @@
 
 #include "storage/cartridge_header.h"
 #include "storage/file_io.h"
+#include "storage/mapped_reader.h"
 #include "storage/record_format.h"
 #include "storage/result.h"
 
@@ -21,7 +22,7 @@ namespace vtl::storage {
 
 // What opening a partition found after its synced end of data.
 struct RecoveryReport {
-    uint64_t recovered = 0;     // complete, CRC-valid objects kept from after the last sync point
+    uint64_t recovered = 0;      // complete, CRC-valid objects kept from after the last sync point
     uint64_t dropped_bytes = 0;  // bytes after the recovered end of data (a torn tail), left in place
     uint64_t dropped_at = 0;     // offset where they start
     std::string why;             // why the scan stopped there
@@ -60,6 +61,8 @@ public:
     uint64_t filemarks_before(uint64_t object) const;
     const PartitionRecord& synced() const { return synced_; }
     int records_fd() const { return records_.get(); }
+    // Large records are read through a mapping of pN.records (see MappedReader).
+    MappedReader& mapped_records() { return *mapped_; }
 
     // The byte offset of `object` (objects() gives the end of data), from the index, checked
     // against the header found there, which is returned too (none at end of data).
@@ -125,6 +128,7 @@ private:
     uint8_t number_ = 0;
     std::string records_name_, index_name_, marks_name_;
     Fd records_, index_, marks_;
+    std::unique_ptr<MappedReader> mapped_;
     const CrashPoint* crash_point_ = nullptr;
 
     PartitionRecord synced_;
@@ -132,8 +136,8 @@ private:
     uint64_t end_ = 0;
     uint32_t epoch_ = 0;
     uint64_t writeback_from_ = 0;  // start of data not yet handed to the kernel's writeback
-    bool stale_tail_ = false;  // pN.records holds bytes after end_ (a torn tail from a crash)
-    bool dirty_ = false;  // any of the three below
+    bool stale_tail_ = false;      // pN.records holds bytes after end_ (a torn tail from a crash)
+    bool dirty_ = false;           // any of the three below
     bool records_dirty_ = false, index_dirty_ = false, marks_dirty_ = false;  // fdatasync owed
 
     std::vector<uint64_t> filemarks_;

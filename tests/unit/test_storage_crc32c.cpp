@@ -56,3 +56,25 @@ TEST(StorageCrc32c, ContinuesAcrossPieces) {
         EXPECT_EQ(crc32c(data.data() + cut, data.size() - cut, first), whole) << cut;
     }
 }
+
+TEST(StorageCrc32c, CopyingVersionCopiesAndMatches) {
+    std::mt19937_64 rng(3);
+    std::vector<uint8_t> source(300 * 1024);
+    for (auto& b : source) b = static_cast<uint8_t>(rng());
+    std::vector<uint8_t> target(source.size() + 16);
+    for (size_t n : {0u, 1u, 15u, 255u, 256u, 257u, 511u, 1000u, 4096u, 65536u, 65576u, 262144u, 262184u}) {
+        for (size_t from : {0u, 1u, 40u}) {
+            for (size_t to : {0u, 3u}) {
+                std::fill(target.begin(), target.end(), uint8_t{0xA5});
+                const uint32_t crc = crc32c_copy(target.data() + to, source.data() + from, n, 0x1234ABCD);
+                ASSERT_EQ(crc, crc32c_portable(source.data() + from, n, 0x1234ABCD))
+                    << "length " << n << " from " << from << " to " << to;
+                ASSERT_TRUE(std::equal(source.begin() + from, source.begin() + from + n, target.begin() + to))
+                    << "length " << n << " from " << from << " to " << to;
+                // Nothing written outside the destination.
+                ASSERT_TRUE(std::all_of(target.begin(), target.begin() + to, [](uint8_t b) { return b == 0xA5; }));
+                ASSERT_TRUE(std::all_of(target.begin() + to + n, target.end(), [](uint8_t b) { return b == 0xA5; }));
+            }
+        }
+    }
+}
