@@ -407,8 +407,8 @@ std::optional<Result> FaultPlan::before(LogicalUnit& lu, const TaskPtr& task, co
         return Result::check(*w.sense);
     }
 
+    if (rules_.empty()) return std::nullopt;  // the usual case: every command passes through here
     const auto cov = coverage(t->drive, cdb);
-    const std::string where = fmt::format("[{}] tag={:#x} {}", lu.name(), task->tag(), info.name);
     for (auto& [id, r] : rules_) {
         if (r.retired() || r.at || is_motion_action(r.action)) continue;
         if (!matches_device(r, *t)) continue;
@@ -442,6 +442,7 @@ std::optional<Result> FaultPlan::before(LogicalUnit& lu, const TaskPtr& task, co
         if (r.action == Action::TapeAlert && !t->drive) continue;
         if (!fires(r)) continue;
 
+        const std::string where = fmt::format("[{}] tag={:#x} {}", lu.name(), task->tag(), info.name);
         switch (r.action) {
             case Action::Delay: {
                 const Task* key = task.get();
