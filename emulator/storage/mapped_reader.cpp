@@ -31,12 +31,21 @@ struct Guard {
 thread_local Guard* t_guard = nullptr;
 struct sigaction g_previous {};
 
-void on_bus_error(int signal, siginfo_t* info, void*) {
+void on_bus_error(int signal, siginfo_t* info, void* context) {
     Guard* guard = t_guard;
     const auto* address = static_cast<const uint8_t*>(info->si_addr);
     if (guard && info->si_code > 0 && address >= guard->begin && address < guard->end) siglongjmp(guard->jump, 1);
-    // Not a guarded copy's fault: whoever had SIGBUS before takes it (by default the process
-    // ends with a core). Returning runs the faulting access again under that disposition.
+    // Not a guarded copy's fault: whoever had SIGBUS before takes it. A handler is called as
+    // the kernel would have; the default (the process ends with a core) is put back, and
+    // returning runs the faulting access again under it.
+    if ((g_previous.sa_flags & SA_SIGINFO) && g_previous.sa_sigaction) {
+        g_previous.sa_sigaction(signal, info, context);
+        return;
+    }
+    if (!(g_previous.sa_flags & SA_SIGINFO) && g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN) {
+        g_previous.sa_handler(signal);
+        return;
+    }
     ::sigaction(SIGBUS, &g_previous, nullptr);
     if (info->si_code <= 0) ::raise(signal);  // sent, not a fault: nothing would repeat it
 }
