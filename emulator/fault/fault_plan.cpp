@@ -362,7 +362,7 @@ void FaultPlan::start_event(Rule& r) {
         if (matches_device(r, *t)) hit.push_back(t.get());
     }
     if (hit.empty() || r.retired() || !in_time(r)) return;
-    if (r.action == Action::Door) hit.resize(1);  // one library, one door
+    if (r.action == Action::Door) hit.erase(hit.begin() + 1, hit.end());  // one library, one door
     std::string what;
     for (Target* t : hit) {
         switch (r.action) {
@@ -380,9 +380,12 @@ void FaultPlan::start_event(Rule& r) {
         }
     }
     if (r.action == Action::UnitAttention) what = fmt::format("{:02X}/{:02X} for every nexus", r.asc->asc, r.asc->ascq);
-    if (r.has_duration) what += (what.empty() ? "for " : " for ") + describe(r.duration);
+    if (r.has_duration) {
+        what += what.empty() ? "for " : " for ";
+        what += describe(r.duration);
+    }
     r.count = 1;
-    record(r, "[" + (r.device.empty() ? r.library : r.library + "/" + r.device) + "]", what);
+    record(r, r.device.empty() ? fmt::format("[{}]", r.library) : fmt::format("[{}/{}]", r.library, r.device), what);
 }
 
 // ---- commands ------------------------------------------------------------------------------

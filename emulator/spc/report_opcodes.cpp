@@ -110,6 +110,7 @@ std::vector<uint8_t> one_command(const CommandSet& commands, const RsocCdb& cdb)
             break;
     }
     std::vector<uint8_t> d;
+    d.reserve(64);  // the header, a usage map, the timeouts descriptor (one allocation)
     scsi::ByteWriter w(d);
     if (!info) {
         w.u8(0).u8(kSupportNotSupported).be16(0);  // CDB SIZE 0, no usage data

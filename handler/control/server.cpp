@@ -34,8 +34,6 @@ std::runtime_error sys_error(const std::string& what) {
     return std::runtime_error(fmt::format("{}: {}", what, std::strerror(errno)));
 }
 
-void set_nonblocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
-
 spdlog::logger& log() {
     static auto logger = spdlog::get("vtl");
     if (!logger) logger = spdlog::default_logger();

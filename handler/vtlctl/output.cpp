@@ -66,7 +66,7 @@ std::string inventory(const nlohmann::json& r) {
     const auto shelf = r.value("store_only", nlohmann::json::array());
     if (!shelf.empty()) {
         out += "in the store only:";
-        for (const auto& b : shelf) out += " " + text(b);
+        for (const auto& b : shelf) out += fmt::format(" {}", text(b));
         out += "\n";
     }
     return out;
