@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 
@@ -71,8 +72,10 @@ __attribute__((noinline)) bool guarded_copy(Guard& guard, const uint8_t* source,
         return false;
     }
     t_guard = &guard;
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // the handler sees the guard before any access
     crc = crc32c_copy(data.data(), source, data.size());
     if (!tail.empty()) std::memcpy(tail.data(), source + data.size(), tail.size());
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // and keeps it until the last one
     t_guard = nullptr;
     return true;
 }
