@@ -229,12 +229,6 @@ uint32_t update_hardware(uint32_t crc, const uint8_t* p, size_t n) {
     return kFold && n >= kFoldMinimum ? update_fold<false>(crc, p, n, nullptr) : update_streams(crc, p, n);
 }
 
-uint32_t update_copy(uint32_t crc, uint8_t* dst, const uint8_t* p, size_t n) {
-    if (kFold && n >= kFoldMinimum) return update_fold<true>(crc, p, n, dst);
-    std::memcpy(dst, p, n);
-    return update_hardware(crc, dst, n);
-}
-
 bool detect_hardware() {
     __builtin_cpu_init();
     return __builtin_cpu_supports("sse4.2");
@@ -244,10 +238,6 @@ bool detect_hardware() {
 
 uint32_t update_hardware(uint32_t crc, const uint8_t* p, size_t n) { return update_portable(crc, p, n); }
 uint32_t update_streams(uint32_t crc, const uint8_t* p, size_t n) { return update_portable(crc, p, n); }
-uint32_t update_copy(uint32_t crc, uint8_t* dst, const uint8_t* p, size_t n) {
-    std::memcpy(dst, p, n);
-    return update_portable(crc, dst, n);
-}
 bool detect_hardware() { return false; }
 const bool kFold = false;
 
@@ -272,13 +262,14 @@ uint32_t crc32c_streams(const void* data, size_t size, uint32_t previous) {
 }
 
 uint32_t crc32c_copy(void* dst, const void* src, size_t size, uint32_t previous) {
-    auto* d = static_cast<uint8_t*>(dst);
-    const auto* p = static_cast<const uint8_t*>(src);
-    if (!kHardware) {
-        std::memcpy(d, p, size);
-        return ~update_portable(~previous, d, size);
+#if defined(__x86_64__)
+    if (kFold && size >= kFoldMinimum) {
+        return ~update_fold<true>(~previous, static_cast<const uint8_t*>(src), size, static_cast<uint8_t*>(dst));
     }
-    return ~update_copy(~previous, d, p, size);
+#endif
+    // Without the fold there is no one-pass loop: copy, then the usual dispatch reads the copy.
+    std::memcpy(dst, src, size);
+    return crc32c(dst, size, previous);
 }
 
 bool crc32c_hardware() { return kHardware; }
