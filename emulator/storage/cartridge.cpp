@@ -421,8 +421,9 @@ Result<ReadResult> Cartridge::read_next(std::span<uint8_t> buffer) {
                                name, data_at, cursor_.object, got, h.stored));
     };
     const size_t next_size = prefetch ? kRecordHeaderSize : 0;
+    const bool whole_raw = !h.compressed() && copied == h.length;  // the whole record, stored raw, fits the buffer
     MappedReader& mapped = part.mapped_records();
-    if (options_.mapped_reads && !h.compressed() && copied == h.length && copied >= kMappedReadMinimum &&
+    if (whole_raw && copied >= kMappedReadMinimum && options_.mapped_reads &&
         mapped.prepare(data_at, copied + next_size) && mapped.resident(data_at, copied + next_size)) {
         // A large record in the page cache: to the caller's buffer in one pass that checks the
         // CRC as it copies.
@@ -430,7 +431,7 @@ Result<ReadResult> Cartridge::read_next(std::span<uint8_t> buffer) {
         if (!read.ok()) return fail(read.error());
         crc = *read;
         have_next = prefetch;
-    } else if (!h.compressed() && copied == h.length) {
+    } else if (whole_raw) {
         // Straight into the caller's buffer, the next header in the same system call.
         iovec iov[2] = {{buffer.data(), copied}, {next, next_size}};
         auto got = readv_some(fd, iov, 2, data_at, name);
