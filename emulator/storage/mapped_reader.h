@@ -47,7 +47,9 @@ public:
     // FormatCorrupted when the file now ends before the range, else Io; `what` names the file.
     Result<uint32_t> read(uint64_t offset, std::span<uint8_t> data, std::span<uint8_t> tail, std::string_view what);
 
-    // Unmaps the window (the file is about to be truncated, or closed).
+    // Unmaps the window: the partition is cut back (its data after the cut is gone, so the pages
+    // need not stay mapped) or closed. A truncation needs no reset for correctness: the kernel
+    // takes pages past the new end out of the mapping, and reads stay below the end of data.
     void reset();
 
 private:
