@@ -315,14 +315,18 @@ Result<void> Partition::flush_entries() {
     return {};
 }
 
+Result<void> Partition::remove_stale_tail() {
+    if (!stale_tail_) return {};
+    // Bytes of a torn tail lie after the end of data: remove them and start a new epoch so that
+    // nothing of them can ever be mistaken for a successor of what is appended next.
+    VTL_TRY(truncate_file(records_.get(), end_, records_name_));
+    stale_tail_ = false;
+    ++epoch_;
+    return {};
+}
+
 Result<void> Partition::append_record(RecordHeader header, std::span<const uint8_t> stored) {
-    if (stale_tail_) {
-        // Bytes of a torn tail lie after the end of data: remove them and start a new epoch so
-        // that nothing of them can ever be mistaken for a successor of the new record.
-        VTL_TRY(truncate_file(records_.get(), end_, records_name_));
-        stale_tail_ = false;
-        ++epoch_;
-    }
+    VTL_TRY(remove_stale_tail());
     header.partition = number_;
     header.object = objects_;
     header.epoch = epoch_;
@@ -351,11 +355,7 @@ Result<void> Partition::append_record(RecordHeader header, std::span<const uint8
 }
 
 Result<void> Partition::append_filemarks(uint32_t count) {
-    if (stale_tail_) {
-        VTL_TRY(truncate_file(records_.get(), end_, records_name_));
-        stale_tail_ = false;
-        ++epoch_;
-    }
+    VTL_TRY(remove_stale_tail());
     std::vector<uint8_t> batch;
     while (count > 0) {
         const uint32_t n = std::min(count, kFilemarkBatch);

@@ -120,6 +120,7 @@ private:
     Result<IndexEntry> index_entry(uint64_t object);
     void push_index(uint64_t offset, ObjectKind kind);
     Result<void> flush_entries();
+    Result<void> remove_stale_tail();  // before an append: cut a torn tail left after end_
     Error corrupt(std::string_view file, uint64_t offset, std::string_view what) const;
     void crash_point(std::string_view where) const {
         if (crash_point_ && *crash_point_) (*crash_point_)(where);
